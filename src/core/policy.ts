@@ -1,0 +1,70 @@
+/** When a closed breaker opens. */
+export type TripPolicy =
+  | {
+      /** Opens after `threshold` failures in a row; any success resets the run. */
+      kind: "consecutive";
+      threshold: number;
+    }
+  | {
+      /** Opens when the failure rate over the last `windowSize` outcomes reaches `rate`. */
+      kind: "failure-rate";
+      /** Fraction of failures, in (0, 1]. */
+      rate: number;
+      windowSize: number;
+      /** No decision before this many outcomes are in the window. */
+      minimumCalls: number;
+    };
+
+/** Everything that decides how one breaker behaves. Times are milliseconds. */
+export interface BreakerPolicy {
+  trip: TripPolicy;
+  /** How long the breaker stays open before it admits a probe. */
+  resetTimeoutMs: number;
+  /** Each re-open (a failed probe) multiplies the open time by this; 1 keeps it fixed. */
+  resetTimeoutMultiplier: number;
+  /** Upper bound of the grown open time. */
+  maxResetTimeoutMs: number;
+  /**
+   * How long a half-open probe permit lives without reporting. A probe that has not
+   * reported by then is taken for dead: its slot is freed and it counts as a failure.
+   * A healthy probe that is only slow must finish within this time, so set it above the
+   * workflow's longest expected run.
+   */
+  halfOpenTimeoutMs: number;
+  /** Probes admitted at the same time while half-open. */
+  halfOpenMaxProbes: number;
+  /** Probe successes needed to close. */
+  successThreshold: number;
+  /** Calls slower than this count as failures even when they succeed; null disables. */
+  slowCallThresholdMs: number | null;
+  /** Exit codes of a failed run that do not count as failures (for example 75, "try later"). */
+  ignoredExitCodes: number[];
+  /** How many transitions the state keeps for `history`. */
+  historySize: number;
+}
+
+export const DEFAULT_POLICY: BreakerPolicy = {
+  trip: { kind: "consecutive", threshold: 5 },
+  resetTimeoutMs: 60_000,
+  resetTimeoutMultiplier: 1,
+  maxResetTimeoutMs: 600_000,
+  halfOpenTimeoutMs: 30_000,
+  halfOpenMaxProbes: 1,
+  successThreshold: 1,
+  slowCallThresholdMs: null,
+  ignoredExitCodes: [],
+  historySize: 20,
+};
+
+/** The open time after `reopenCount` consecutive re-opens, capped. */
+export function openDurationMs(policy: BreakerPolicy, reopenCount: number): number {
+  const grown = policy.resetTimeoutMs * policy.resetTimeoutMultiplier ** reopenCount;
+  return Math.min(Math.round(grown), Math.max(policy.maxResetTimeoutMs, policy.resetTimeoutMs));
+}
+
+/** The failure threshold a person reads in `status`: a count or a rate. */
+export function describeTrip(trip: TripPolicy): string {
+  return trip.kind === "consecutive"
+    ? `${trip.threshold} consecutive failures`
+    : `${Math.round(trip.rate * 100)}% of the last ${trip.windowSize} calls (min ${trip.minimumCalls})`;
+}
