@@ -1,0 +1,122 @@
+import { z } from "zod";
+import { STATE_VERSION, type BreakerState } from "./state.js";
+
+/**
+ * State is stored as JSON by every store. Reading it back is strict: a state that does not parse
+ * is reported, never silently replaced, because replacing it would forget an open breaker.
+ */
+
+export class StateError extends Error {
+  override name = "StateError";
+  constructor(
+    readonly breaker: string,
+    readonly problem: "corrupt" | "unknown-version",
+    detail: string,
+  ) {
+    super(
+      `state of breaker "${breaker}" is ${problem === "corrupt" ? "unreadable" : "of an unknown version"}: ${detail}. ` +
+        `Nothing was changed. Run \`reset --name ${breaker}\` to start it again from closed (its history and counters are lost).`,
+    );
+  }
+}
+
+const status = z.enum(["closed", "open", "half-open", "forced-open", "disabled"]);
+const count = z.number().int().nonnegative();
+const time = z.number().finite();
+
+const permit = z.object({
+  id: z.string(),
+  breaker: z.string(),
+  generation: count,
+  probe: z.boolean(),
+  issuedAt: time,
+  expiresAt: time.nullable(),
+});
+
+const trip = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("consecutive"), threshold: z.number().int().positive() }),
+  z.object({
+    kind: z.literal("failure-rate"),
+    rate: z.number().gt(0).lte(1),
+    windowSize: z.number().int().positive(),
+    minimumCalls: z.number().int().positive(),
+  }),
+]);
+
+export const policySchema = z.object({
+  trip,
+  resetTimeoutMs: count,
+  resetTimeoutMultiplier: z.number().gte(1),
+  maxResetTimeoutMs: count,
+  halfOpenTimeoutMs: count,
+  halfOpenMaxProbes: z.number().int().positive(),
+  successThreshold: z.number().int().positive(),
+  slowCallThresholdMs: count.nullable(),
+  ignoredExitCodes: z.array(z.number().int().min(0).max(255)),
+  historySize: z.number().int().positive(),
+});
+
+export const permitSchema = permit;
+
+const stateSchema = z.object({
+  version: z.literal(STATE_VERSION),
+  name: z.string(),
+  status,
+  generation: count,
+  since: time,
+  consecutiveFailures: count,
+  window: z.array(z.boolean()),
+  openUntil: time.nullable(),
+  reopenCount: count,
+  forcedUntil: time.nullable(),
+  probeSuccesses: count,
+  probesInFlight: z.array(permit),
+  expiredPermits: z.array(z.string()),
+  lastError: z.object({ at: time, message: z.string(), exitCode: z.number().int().nullable() }).nullable(),
+  counters: z.object({
+    admitted: count,
+    successes: count,
+    failures: count,
+    ignored: count,
+    cancelled: count,
+    rejections: count,
+    probes: count,
+    expiredProbes: count,
+    lateReports: count,
+    stateChanges: count,
+  }),
+  history: z.array(z.object({ at: time, from: status, to: status, reason: z.string() })),
+  policy: policySchema.nullable(),
+  updatedAt: time,
+});
+
+export function serializeState(state: BreakerState): string {
+  return JSON.stringify(state);
+}
+
+/** Parses stored text for breaker `name`, or throws a StateError that says how to recover. */
+export function parseState(text: string, name: string): BreakerState {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new StateError(name, "corrupt", `not JSON (${(e as Error).message}; ${text.length} bytes)`);
+  }
+  if (typeof value === "object" && value !== null && "version" in value && value.version !== STATE_VERSION) {
+    throw new StateError(
+      name,
+      "unknown-version",
+      `found version ${JSON.stringify(value.version)}, this module reads version ${STATE_VERSION}`,
+    );
+  }
+  const parsed = stateSchema.safeParse(value);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    const where = first ? `${first.path.join(".") || "(top level)"}: ${first.message}` : "invalid";
+    throw new StateError(name, "corrupt", where);
+  }
+  if (parsed.data.name !== name) {
+    throw new StateError(name, "corrupt", `it belongs to breaker "${parsed.data.name}"`);
+  }
+  return parsed.data;
+}

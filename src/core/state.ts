@@ -1,0 +1,113 @@
+import type { BreakerPolicy } from "./policy.js";
+
+export const STATE_VERSION = 1;
+
+export type Status = "closed" | "open" | "half-open" | "forced-open" | "disabled";
+
+/** A call's ticket: whoever acquires one must record its outcome or cancel it. */
+export interface Permit {
+  id: string;
+  breaker: string;
+  /** The breaker's generation when issued; an outcome from an older generation changes nothing. */
+  generation: number;
+  probe: boolean;
+  issuedAt: number;
+  /** When a probe that never reports is taken for dead; null for calls that hold no slot. */
+  expiresAt: number | null;
+}
+
+export interface Transition {
+  at: number;
+  from: Status;
+  to: Status;
+  reason: string;
+}
+
+export interface LastError {
+  at: number;
+  message: string;
+  exitCode: number | null;
+}
+
+/** Every admitted call ends exactly once as a success, failure, ignored, cancelled or expired probe. */
+export interface Counters {
+  admitted: number;
+  successes: number;
+  failures: number;
+  ignored: number;
+  cancelled: number;
+  rejections: number;
+  probes: number;
+  expiredProbes: number;
+  /** Reports that arrived after their probe had already been taken for dead. */
+  lateReports: number;
+  stateChanges: number;
+}
+
+/** The whole persistent state of one breaker: a plain JSON value. */
+export interface BreakerState {
+  version: typeof STATE_VERSION;
+  name: string;
+  status: Status;
+  generation: number;
+  /** When the current status began. */
+  since: number;
+  /** Failures in a row while closed. */
+  consecutiveFailures: number;
+  /** Recent outcomes while closed, oldest first: true for a failure. */
+  window: boolean[];
+  /** When an open breaker admits its first probe. */
+  openUntil: number | null;
+  /** Re-opens since the last close; grows the open time. */
+  reopenCount: number;
+  /** End of a manual trip; null while forced open indefinitely. */
+  forcedUntil: number | null;
+  probeSuccesses: number;
+  probesInFlight: Permit[];
+  /** Ids of probes taken for dead whose report has not arrived, so a late report is not counted twice. */
+  expiredPermits: string[];
+  lastError: LastError | null;
+  counters: Counters;
+  history: Transition[];
+  /** The policy of the last operation, so `status` can show thresholds without a config. */
+  policy: BreakerPolicy | null;
+  updatedAt: number;
+}
+
+export function emptyCounters(): Counters {
+  return {
+    admitted: 0,
+    successes: 0,
+    failures: 0,
+    ignored: 0,
+    cancelled: 0,
+    rejections: 0,
+    probes: 0,
+    expiredProbes: 0,
+    lateReports: 0,
+    stateChanges: 0,
+  };
+}
+
+export function initialState(name: string, now: number): BreakerState {
+  return {
+    version: STATE_VERSION,
+    name,
+    status: "closed",
+    generation: 0,
+    since: now,
+    consecutiveFailures: 0,
+    window: [],
+    openUntil: null,
+    reopenCount: 0,
+    forcedUntil: null,
+    probeSuccesses: 0,
+    probesInFlight: [],
+    expiredPermits: [],
+    lastError: null,
+    counters: emptyCounters(),
+    history: [],
+    policy: null,
+    updatedAt: now,
+  };
+}

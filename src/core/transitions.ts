@@ -1,0 +1,280 @@
+import { classify, type CallOutcome } from "./outcome.js";
+import { describeTrip, openDurationMs, type BreakerPolicy } from "./policy.js";
+import type { BreakerState, Permit, Status } from "./state.js";
+
+/**
+ * The breaker's state machine. Every function is pure: it takes a state, the policy and the
+ * current time, and returns a new state (the input is never mutated) plus what happened.
+ */
+
+export type Decision =
+  | { admitted: true; permit: Permit }
+  | {
+      admitted: false;
+      /** Why the call was refused, for the error message. */
+      reason: string;
+      /** When a call may next be admitted; null when only a person can reopen it (forced open). */
+      retryAt: number | null;
+    };
+
+export interface AcquireOptions {
+  /**
+   * The longest the caller expects its call to run. A probe's slot is held for this long plus
+   * `halfOpenTimeoutMs` before the probe is taken for dead, so a slow but healthy probe keeps it.
+   */
+  expectedDurationMs?: number;
+}
+
+export type RecordEffect = "counted" | "ignored" | "stale" | "late";
+
+/** Expired probes whose late report is still recognised as late rather than counted again. */
+const MAX_EXPIRED_REMEMBERED = 32;
+
+/** True, and forgets it, when the permit's probe was already taken for dead. */
+function takeExpired(state: BreakerState, permit: Permit): boolean {
+  const at = state.expiredPermits.indexOf(permit.id);
+  if (at === -1) return false;
+  state.expiredPermits.splice(at, 1);
+  return true;
+}
+
+function clone(state: BreakerState): BreakerState {
+  return structuredClone(state);
+}
+
+function move(state: BreakerState, to: Status, now: number, reason: string, policy: BreakerPolicy): void {
+  const from = state.status;
+  state.history.push({ at: now, from, to, reason });
+  if (state.history.length > policy.historySize) {
+    state.history.splice(0, state.history.length - policy.historySize);
+  }
+  state.status = to;
+  state.since = now;
+  state.generation += 1;
+  state.counters.stateChanges += 1;
+  state.probesInFlight = [];
+  state.probeSuccesses = 0;
+  if (to !== "open") state.openUntil = null;
+  if (to !== "forced-open") state.forcedUntil = null;
+  // Counts survive an open so `status` can show what tripped it; a close starts them afresh.
+  if (to === "closed" || to === "disabled") {
+    state.reopenCount = 0;
+    state.consecutiveFailures = 0;
+    state.window = [];
+  }
+}
+
+function open(state: BreakerState, now: number, reason: string, policy: BreakerPolicy, reopen: boolean): void {
+  const reopenCount = reopen ? state.reopenCount + 1 : 0;
+  move(state, "open", now, reason, policy);
+  state.reopenCount = reopenCount;
+  state.openUntil = now + openDurationMs(policy, reopenCount);
+}
+
+/**
+ * Applies what the passage of time does: an open breaker's wait ends, a timed manual trip ends,
+ * and probes that have not reported by their deadline are taken for dead (one failure, which
+ * re-opens). A clock that went backwards is not allowed to stretch a wait past its full length.
+ */
+export function advance(input: BreakerState, policy: BreakerPolicy, now: number): BreakerState {
+  const state = clone(input);
+  if (now < state.since) {
+    const longest = openDurationMs(policy, state.reopenCount);
+    if (state.openUntil !== null) state.openUntil = Math.min(state.openUntil, now + longest);
+    if (state.forcedUntil !== null && state.forcedUntil - state.since > 0) {
+      state.forcedUntil = Math.min(state.forcedUntil, now + (state.forcedUntil - state.since));
+    }
+    for (const permit of state.probesInFlight) {
+      if (permit.expiresAt !== null) {
+        permit.expiresAt = Math.min(permit.expiresAt, now + (permit.expiresAt - permit.issuedAt));
+      }
+    }
+    state.since = now;
+  }
+  if (state.status === "open" && state.openUntil !== null && now >= state.openUntil) {
+    move(state, "half-open", now, "open time elapsed; admitting probes", policy);
+  }
+  if (state.status === "forced-open" && state.forcedUntil !== null && now >= state.forcedUntil) {
+    move(state, "half-open", now, "manual trip expired; admitting probes", policy);
+  }
+  if (state.status === "half-open") {
+    const dead = state.probesInFlight.filter((p) => p.expiresAt !== null && now >= p.expiresAt);
+    if (dead.length > 0) {
+      state.counters.expiredProbes += dead.length;
+      state.expiredPermits.push(...dead.map((p) => p.id));
+      state.expiredPermits.splice(0, Math.max(0, state.expiredPermits.length - MAX_EXPIRED_REMEMBERED));
+      const ids = dead.map((p) => p.id).join(", ");
+      state.lastError = { at: now, message: `probe ${ids} did not report by its deadline`, exitCode: null };
+      open(state, now, `probe ${ids} did not report by its deadline`, policy, true);
+    }
+  }
+  return state;
+}
+
+/** Asks to run one call. */
+export function acquire(
+  input: BreakerState,
+  policy: BreakerPolicy,
+  now: number,
+  permitId: string,
+  options: AcquireOptions = {},
+): { state: BreakerState; decision: Decision } {
+  const state = advance(input, policy, now);
+  state.policy = policy;
+  state.updatedAt = now;
+  const base = { id: permitId, breaker: state.name, generation: state.generation, issuedAt: now };
+  const refuse = (reason: string, retryAt: number | null) => {
+    state.counters.rejections += 1;
+    return { state, decision: { admitted: false as const, reason, retryAt } };
+  };
+  switch (state.status) {
+    case "closed":
+    case "disabled": {
+      state.counters.admitted += 1;
+      return { state, decision: { admitted: true, permit: { ...base, probe: false, expiresAt: null } } };
+    }
+    case "open":
+      return refuse("the breaker is open", state.openUntil);
+    case "forced-open":
+      return refuse("the breaker was tripped by hand", state.forcedUntil);
+    case "half-open": {
+      if (state.probesInFlight.length >= policy.halfOpenMaxProbes) {
+        const deadlines = state.probesInFlight.map((p) => p.expiresAt ?? Infinity);
+        const next = Math.min(...deadlines);
+        return refuse(
+          `the breaker is half-open and its ${policy.halfOpenMaxProbes} probe slot(s) are taken`,
+          Number.isFinite(next) ? next : null,
+        );
+      }
+      const expected = Math.max(0, options.expectedDurationMs ?? 0);
+      const permit: Permit = { ...base, probe: true, expiresAt: now + expected + policy.halfOpenTimeoutMs };
+      state.probesInFlight.push(permit);
+      state.counters.admitted += 1;
+      state.counters.probes += 1;
+      return { state, decision: { admitted: true, permit } };
+    }
+  }
+}
+
+function tripReason(state: BreakerState, policy: BreakerPolicy): string | null {
+  const trip = policy.trip;
+  if (trip.kind === "consecutive") {
+    return state.consecutiveFailures >= trip.threshold ? `${describeTrip(trip)} reached` : null;
+  }
+  if (state.window.length < trip.minimumCalls) return null;
+  const failures = state.window.filter(Boolean).length;
+  const rate = failures / state.window.length;
+  return rate >= trip.rate
+    ? `failure rate ${Math.round(rate * 100)}% over the last ${state.window.length} calls reached ${Math.round(trip.rate * 100)}%`
+    : null;
+}
+
+/** Reports how an admitted call ended. */
+export function record(
+  input: BreakerState,
+  policy: BreakerPolicy,
+  now: number,
+  permit: Permit,
+  outcome: CallOutcome,
+): { state: BreakerState; effect: RecordEffect } {
+  const state = advance(input, policy, now);
+  state.policy = policy;
+  state.updatedAt = now;
+  const verdict = classify(outcome, policy);
+
+  if (takeExpired(state, permit)) {
+    state.counters.lateReports += 1;
+    return { state, effect: "late" };
+  }
+  const slot = state.probesInFlight.findIndex((p) => p.id === permit.id);
+
+  if (verdict.kind === "ignored") {
+    state.counters.ignored += 1;
+    if (slot !== -1) state.probesInFlight.splice(slot, 1);
+    return { state, effect: "ignored" };
+  }
+  if (verdict.kind === "success") state.counters.successes += 1;
+  else {
+    state.counters.failures += 1;
+    state.lastError = { at: now, message: verdict.reason, exitCode: outcome.exitCode ?? null };
+  }
+
+  const current = permit.generation === state.generation;
+  if (!current) return { state, effect: "stale" };
+
+  if (state.status === "half-open" && slot !== -1) {
+    state.probesInFlight.splice(slot, 1);
+    if (verdict.kind === "failure") {
+      open(state, now, `probe failed: ${verdict.reason}`, policy, true);
+    } else {
+      state.probeSuccesses += 1;
+      if (state.probeSuccesses >= policy.successThreshold) {
+        move(state, "closed", now, `${state.probeSuccesses} probe(s) succeeded`, policy);
+      }
+    }
+    return { state, effect: "counted" };
+  }
+
+  if (state.status === "closed") {
+    const failed = verdict.kind === "failure";
+    state.consecutiveFailures = failed ? state.consecutiveFailures + 1 : 0;
+    if (policy.trip.kind === "failure-rate") {
+      state.window.push(failed);
+      if (state.window.length > policy.trip.windowSize) {
+        state.window.splice(0, state.window.length - policy.trip.windowSize);
+      }
+    }
+    const reason = failed ? tripReason(state, policy) : null;
+    if (reason !== null) {
+      const last = verdict.kind === "failure" ? verdict.reason : "";
+      open(state, now, `${reason} (last: ${last})`, policy, false);
+    }
+  }
+  return { state, effect: "counted" };
+}
+
+/** Gives a permit back without an outcome: the call never ran for reasons of its caller. */
+export function cancel(input: BreakerState, policy: BreakerPolicy, now: number, permit: Permit): BreakerState {
+  const state = advance(input, policy, now);
+  state.updatedAt = now;
+  if (takeExpired(state, permit)) {
+    state.counters.lateReports += 1;
+    return state;
+  }
+  const slot = state.probesInFlight.findIndex((p) => p.id === permit.id);
+  if (slot !== -1) state.probesInFlight.splice(slot, 1);
+  state.counters.cancelled += 1;
+  return state;
+}
+
+/** Closes the breaker by hand and clears its failure counts; lifetime counters are kept. */
+export function reset(input: BreakerState, policy: BreakerPolicy, now: number, reason = "reset by hand"): BreakerState {
+  const state = clone(input);
+  state.updatedAt = now;
+  state.lastError = null;
+  move(state, "closed", now, reason, policy);
+  return state;
+}
+
+/** Forces the breaker open, for `durationMs` or until reset. */
+export function trip(
+  input: BreakerState,
+  policy: BreakerPolicy,
+  now: number,
+  durationMs: number | null,
+  reason = "tripped by hand",
+): BreakerState {
+  const state = clone(input);
+  state.updatedAt = now;
+  move(state, "forced-open", now, durationMs === null ? reason : `${reason} for ${Math.round(durationMs / 1000)} s`, policy);
+  state.forcedUntil = durationMs === null ? null : now + durationMs;
+  return state;
+}
+
+/** Lets every call through while still counting outcomes, until reset. */
+export function disable(input: BreakerState, policy: BreakerPolicy, now: number, reason = "disabled by hand"): BreakerState {
+  const state = clone(input);
+  state.updatedAt = now;
+  move(state, "disabled", now, reason, policy);
+  return state;
+}

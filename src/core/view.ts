@@ -1,0 +1,99 @@
+import { DEFAULT_POLICY, type BreakerPolicy } from "./policy.js";
+import type { BreakerState, Counters, LastError, Status, Transition } from "./state.js";
+import { advance, type Decision } from "./transitions.js";
+
+/** What a person or a program needs to know about one breaker right now. */
+export interface BreakerView {
+  name: string;
+  status: Status;
+  failures:
+    | { kind: "consecutive"; count: number; threshold: number }
+    | { kind: "failure-rate"; failures: number; calls: number; rate: number; threshold: number; windowSize: number; minimumCalls: number };
+  lastError: LastError | null;
+  /** When the breaker last left closed for open or forced-open; null while closed. */
+  openedAt: number | null;
+  /** When the next probe is admitted; null when closed, or forced open until reset. */
+  nextProbeAt: number | null;
+  probesInFlight: number;
+  maxProbes: number;
+  counters: Counters;
+  lastTransition: Transition | null;
+  updatedAt: number;
+}
+
+/** The breaker as it stands at `now`, with time-based transitions applied (nothing is stored). */
+export function viewOf(stored: BreakerState, now: number, policy?: BreakerPolicy): BreakerView {
+  const used = policy ?? stored.policy ?? DEFAULT_POLICY;
+  const state = advance(stored, used, now);
+  const trip = used.trip;
+  const failed = state.window.filter(Boolean).length;
+  const opened = [...state.history].reverse().find((t) => t.to === "open" || t.to === "forced-open");
+  const nextProbeAt =
+    state.status === "open"
+      ? state.openUntil
+      : state.status === "forced-open"
+        ? state.forcedUntil
+        : state.status === "half-open"
+          ? now
+          : null;
+  return {
+    name: state.name,
+    status: state.status,
+    failures:
+      trip.kind === "consecutive"
+        ? { kind: "consecutive", count: state.consecutiveFailures, threshold: trip.threshold }
+        : {
+            kind: "failure-rate",
+            failures: failed,
+            calls: state.window.length,
+            rate: state.window.length === 0 ? 0 : failed / state.window.length,
+            threshold: trip.rate,
+            windowSize: trip.windowSize,
+            minimumCalls: trip.minimumCalls,
+          },
+    lastError: state.lastError,
+    openedAt: state.status === "closed" || state.status === "disabled" ? null : (opened?.at ?? null),
+    nextProbeAt,
+    probesInFlight: state.probesInFlight.length,
+    maxProbes: used.halfOpenMaxProbes,
+    counters: state.counters,
+    lastTransition: state.history.at(-1) ?? null,
+    updatedAt: state.updatedAt,
+  };
+}
+
+export function formatFailures(view: BreakerView): string {
+  const f = view.failures;
+  return f.kind === "consecutive"
+    ? `${f.count}/${f.threshold} consecutive failures`
+    : `${Math.round(f.rate * 100)}% failed of ${f.calls} calls (threshold ${Math.round(f.threshold * 100)}%, min ${f.minimumCalls} calls)`;
+}
+
+export function shorten(text: string, max = 160): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+function when(at: number, now: number): string {
+  const seconds = Math.max(0, Math.ceil((at - now) / 1000));
+  return `${new Date(at).toISOString()} (in ${seconds} s)`;
+}
+
+/** The message of a call the breaker refused. */
+export function rejectionMessage(
+  view: BreakerView,
+  decision: Extract<Decision, { admitted: false }>,
+  now: number,
+  what: string,
+): string {
+  const parts = [`circuit breaker "${view.name}" is ${view.status}: ${decision.reason}, so ${what} was not run.`];
+  parts.push(`Failures: ${formatFailures(view)}.`);
+  if (view.lastError) parts.push(`Last error: ${shorten(view.lastError.message)}.`);
+  if (view.openedAt !== null) parts.push(`Opened at ${new Date(view.openedAt).toISOString()}.`);
+  parts.push(
+    decision.retryAt === null
+      ? `It stays open until reset: run \`reset --name ${view.name}\`.`
+      : `Next probe allowed at ${when(decision.retryAt, now)}.`,
+  );
+  return parts.join(" ");
+}
