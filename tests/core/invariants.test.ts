@@ -1,0 +1,165 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_POLICY, type BreakerPolicy } from "../../src/core/policy.js";
+import { parseState, serializeState } from "../../src/core/serialize.js";
+import { initialState, type BreakerState, type Permit } from "../../src/core/state.js";
+import { acquire, cancel, disable, record, reset, trip } from "../../src/core/transitions.js";
+
+const SEED = 20261128;
+
+type Command =
+  | { kind: "tick"; ms: number }
+  | { kind: "acquire"; expected: number }
+  | { kind: "report"; pick: number; ok: boolean; exitCode: number; durationMs: number }
+  | { kind: "cancel"; pick: number }
+  | { kind: "reset" }
+  | { kind: "trip"; durationMs: number | null }
+  | { kind: "disable" };
+
+const command: fc.Arbitrary<Command> = fc.oneof(
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant("tick" as const), ms: fc.integer({ min: -5_000, max: 90_000 }) }) },
+  { weight: 12, arbitrary: fc.record({ kind: fc.constant("acquire" as const), expected: fc.integer({ min: 0, max: 60_000 }) }) },
+  {
+    weight: 10,
+    arbitrary: fc.record({
+      kind: fc.constant("report" as const),
+      pick: fc.nat(),
+      ok: fc.boolean(),
+      exitCode: fc.constantFrom(1, 2, 75),
+      durationMs: fc.integer({ min: 0, max: 5_000 }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("cancel" as const), pick: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("reset" as const) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("trip" as const), durationMs: fc.option(fc.integer({ min: 0, max: 120_000 })) }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("disable" as const) }) },
+);
+
+const policy: fc.Arbitrary<BreakerPolicy> = fc.record({
+  trip: fc.oneof(
+    fc.record({ kind: fc.constant("consecutive" as const), threshold: fc.integer({ min: 1, max: 6 }) }),
+    fc
+      .record({
+        kind: fc.constant("failure-rate" as const),
+        rate: fc.double({ min: 0.1, max: 1, noNaN: true }),
+        windowSize: fc.integer({ min: 1, max: 12 }),
+        minimumCalls: fc.integer({ min: 1, max: 12 }),
+      })
+      .map((t) => ({ ...t, minimumCalls: Math.min(t.minimumCalls, t.windowSize) })),
+  ),
+  resetTimeoutMs: fc.integer({ min: 0, max: 60_000 }),
+  resetTimeoutMultiplier: fc.constantFrom(1, 1.5, 2),
+  maxResetTimeoutMs: fc.integer({ min: 0, max: 300_000 }),
+  halfOpenTimeoutMs: fc.integer({ min: 1, max: 60_000 }),
+  halfOpenMaxProbes: fc.integer({ min: 1, max: 3 }),
+  successThreshold: fc.integer({ min: 1, max: 3 }),
+  slowCallThresholdMs: fc.option(fc.integer({ min: 0, max: 5_000 })),
+  ignoredExitCodes: fc.constantFrom([], [75]),
+  historySize: fc.integer({ min: 1, max: 10 }),
+});
+
+interface Run {
+  state: BreakerState;
+  now: number;
+  outstanding: Permit[];
+  /** Outcomes and cancellations handed back to the breaker. */
+  reports: number;
+}
+
+/** Applies one command, checking the invariants that must hold at that step. */
+function step(run: Run, cmd: Command, p: BreakerPolicy, id: number): void {
+  switch (cmd.kind) {
+    case "tick":
+      run.now += cmd.ms;
+      return;
+    case "acquire": {
+      const before = run.state;
+      const r = acquire(run.state, p, run.now, `p${id}`, { expectedDurationMs: cmd.expected });
+      if (before.status === "open" && before.openUntil !== null && run.now < before.openUntil) {
+        expect(r.decision.admitted, "open admitted a call before its time").toBe(false);
+      }
+      if (before.status === "forced-open" && (before.forcedUntil === null || run.now < before.forcedUntil)) {
+        expect(r.decision.admitted, "forced-open admitted a call").toBe(false);
+      }
+      run.state = r.state;
+      if (r.decision.admitted) run.outstanding.push(r.decision.permit);
+      return;
+    }
+    case "report":
+    case "cancel": {
+      if (run.outstanding.length === 0) return;
+      const [permit] = run.outstanding.splice(cmd.pick % run.outstanding.length, 1);
+      if (!permit) return;
+      run.reports += 1;
+      if (cmd.kind === "cancel") {
+        run.state = cancel(run.state, p, run.now, permit);
+      } else {
+        const outcome = { ok: cmd.ok, durationMs: cmd.durationMs, exitCode: cmd.ok ? null : cmd.exitCode };
+        run.state = record(run.state, p, run.now, permit, outcome).state;
+      }
+      return;
+    }
+    case "reset":
+      run.state = reset(run.state, p, run.now);
+      return;
+    case "trip":
+      run.state = trip(run.state, p, run.now, cmd.durationMs);
+      return;
+    case "disable":
+      run.state = disable(run.state, p, run.now);
+  }
+}
+
+describe("breaker invariants over random event sequences", () => {
+  it("never has more probes in flight than permitted, and open never admits early", () => {
+    fc.assert(
+      fc.property(policy, fc.array(command, { minLength: 20, maxLength: 150, size: "max" }), (p, cmds) => {
+        const run: Run = { state: initialState("prop", 1_000_000), now: 1_000_000, outstanding: [], reports: 0 };
+        cmds.forEach((cmd, i) => {
+          step(run, cmd, p, i);
+          expect(run.state.probesInFlight.length).toBeLessThanOrEqual(p.halfOpenMaxProbes);
+          if (run.state.status !== "half-open") expect(run.state.probesInFlight).toHaveLength(0);
+        });
+      }),
+      { seed: SEED, numRuns: 400 },
+    );
+  });
+
+  it("accounts for every admitted call exactly once", () => {
+    fc.assert(
+      fc.property(policy, fc.array(command, { minLength: 20, maxLength: 150, size: "max" }), (p, cmds) => {
+        const run: Run = { state: initialState("prop", 1_000_000), now: 1_000_000, outstanding: [], reports: 0 };
+        cmds.forEach((cmd, i) => step(run, cmd, p, i));
+        // Every call still out reports now, some of them after their probe was taken for dead.
+        for (const permit of run.outstanding) {
+          run.state = record(run.state, p, run.now, permit, { ok: true, durationMs: 1 }).state;
+          run.reports += 1;
+        }
+        const c = run.state.counters;
+        expect(c.admitted).toBe(c.successes + c.failures + c.ignored + c.cancelled + c.expiredProbes);
+        expect(run.reports).toBe(c.successes + c.failures + c.ignored + c.cancelled + c.lateReports);
+        expect(c.stateChanges).toBeGreaterThanOrEqual(run.state.history.length);
+      }),
+      { seed: SEED, numRuns: 400 },
+    );
+  });
+
+  it("a state serialised and parsed back behaves identically", () => {
+    fc.assert(
+      fc.property(policy, fc.array(command, { minLength: 20, maxLength: 100, size: "max" }), (p, cmds) => {
+        const direct: Run = { state: initialState("prop", 1_000_000), now: 1_000_000, outstanding: [], reports: 0 };
+        const stored: Run = { state: initialState("prop", 1_000_000), now: 1_000_000, outstanding: [], reports: 0 };
+        cmds.forEach((cmd, i) => {
+          step(direct, cmd, p, i);
+          stored.state = parseState(serializeState(stored.state), "prop");
+          step(stored, cmd, p, i);
+          expect(stored.state).toEqual(direct.state);
+        });
+      }),
+      { seed: SEED, numRuns: 200 },
+    );
+  });
+});
