@@ -1,5 +1,7 @@
-import { z } from "zod";
+import * as z from "zod/mini";
 import { STATE_VERSION, type BreakerState } from "./state.js";
+
+// zod/mini keeps the state container's bundled program small.
 
 /**
  * State is stored as JSON by every store. Reading it back is strict: a state that does not parse
@@ -15,14 +17,14 @@ export class StateError extends Error {
   ) {
     super(
       `state of breaker "${breaker}" is ${problem === "corrupt" ? "unreadable" : "of an unknown version"}: ${detail}. ` +
-        `Nothing was changed. Run \`reset --name ${breaker}\` to start it again from closed (its history and counters are lost).`,
+        `Nothing was changed. Run \`reset --breaker ${breaker}\` to start it again from closed (its history and counters are lost).`,
     );
   }
 }
 
 const status = z.enum(["closed", "open", "half-open", "forced-open", "disabled"]);
-const count = z.number().int().nonnegative();
-const time = z.number().finite();
+const count = z.number().check(z.int(), z.nonnegative());
+const time = z.number();
 
 const permit = z.object({
   id: z.string(),
@@ -30,30 +32,30 @@ const permit = z.object({
   generation: count,
   probe: z.boolean(),
   issuedAt: time,
-  expiresAt: time.nullable(),
+  expiresAt: z.nullable(time),
 });
 
 const trip = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("consecutive"), threshold: z.number().int().positive() }),
+  z.object({ kind: z.literal("consecutive"), threshold: z.number().check(z.int(), z.positive()) }),
   z.object({
     kind: z.literal("failure-rate"),
-    rate: z.number().gt(0).lte(1),
-    windowSize: z.number().int().positive(),
-    minimumCalls: z.number().int().positive(),
+    rate: z.number().check(z.gt(0), z.lte(1)),
+    windowSize: z.number().check(z.int(), z.positive()),
+    minimumCalls: z.number().check(z.int(), z.positive()),
   }),
 ]);
 
 export const policySchema = z.object({
   trip,
   resetTimeoutMs: count,
-  resetTimeoutMultiplier: z.number().gte(1),
+  resetTimeoutMultiplier: z.number().check(z.gte(1)),
   maxResetTimeoutMs: count,
   halfOpenTimeoutMs: count,
-  halfOpenMaxProbes: z.number().int().positive(),
-  successThreshold: z.number().int().positive(),
-  slowCallThresholdMs: count.nullable(),
-  ignoredExitCodes: z.array(z.number().int().min(0).max(255)),
-  historySize: z.number().int().positive(),
+  halfOpenMaxProbes: z.number().check(z.int(), z.positive()),
+  successThreshold: z.number().check(z.int(), z.positive()),
+  slowCallThresholdMs: z.nullable(count),
+  ignoredExitCodes: z.array(z.number().check(z.int(), z.gte(0), z.lte(255))),
+  historySize: z.number().check(z.int(), z.positive()),
 });
 
 export const permitSchema = permit;
@@ -66,13 +68,13 @@ const stateSchema = z.object({
   since: time,
   consecutiveFailures: count,
   window: z.array(z.boolean()),
-  openUntil: time.nullable(),
+  openUntil: z.nullable(time),
   reopenCount: count,
-  forcedUntil: time.nullable(),
+  forcedUntil: z.nullable(time),
   probeSuccesses: count,
   probesInFlight: z.array(permit),
   expiredPermits: z.array(z.string()),
-  lastError: z.object({ at: time, message: z.string(), exitCode: z.number().int().nullable() }).nullable(),
+  lastError: z.nullable(z.object({ at: time, message: z.string(), exitCode: z.nullable(z.number().check(z.int())) })),
   counters: z.object({
     admitted: count,
     successes: count,
@@ -86,7 +88,7 @@ const stateSchema = z.object({
     stateChanges: count,
   }),
   history: z.array(z.object({ at: time, from: status, to: status, reason: z.string() })),
-  policy: policySchema.nullable(),
+  policy: z.nullable(policySchema),
   updatedAt: time,
 });
 

@@ -92,7 +92,7 @@ export function rejectionMessage(
   if (view.openedAt !== null) parts.push(`Opened at ${new Date(view.openedAt).toISOString()}.`);
   parts.push(
     decision.retryAt === null
-      ? `It stays open until reset: run \`reset --name ${view.name}\`.`
+      ? `It stays open until reset: run \`reset --breaker ${view.name}\`.`
       : `Next probe allowed at ${when(decision.retryAt, now)}.`,
   );
   return parts.join(" ");
