@@ -1,0 +1,144 @@
+/**
+ * Checks that span several keys, run once the file has the right shape: step graphs, breaker
+ * settings that contradict each other, workflows sharing a breaker, secrets shadowed by env.
+ */
+import type { ConfigPath } from "./config-error.js";
+import { mergeBreakerSettings, type CompleteBreakerSettings } from "./policies.js";
+import type { BreakerSettings, Config, WorkflowConfig } from "./schema.js";
+import { findCycles } from "./step-graph.js";
+import { didYouMean } from "./suggest.js";
+import type { PathProblem } from "./zod-issues.js";
+
+export function checkConfig(config: Config): PathProblem[] {
+  const problems: PathProblem[] = [];
+  problems.push(...checkWindow(config.circuit_breaker, undefined, ["circuit_breaker"]));
+  for (const [name, workflow] of Object.entries(config.workflows)) {
+    const at: ConfigPath = ["workflows", name];
+    problems.push(...checkSteps(name, workflow, at));
+    problems.push(...checkSecrets(workflow, at));
+    // Only re-check at workflow level when the workflow itself sets one of the two keys;
+    // otherwise a bad global pair would be reported once per workflow.
+    const own = workflow.circuit_breaker;
+    if (own?.minimum_calls !== undefined || own?.window_size !== undefined) {
+      problems.push(...checkWindow(own, config.circuit_breaker, [...at, "circuit_breaker"]));
+    }
+  }
+  problems.push(...checkSharedBreakers(config));
+  return problems;
+}
+
+function checkWindow(own: BreakerSettings | undefined, global: BreakerSettings | undefined, at: ConfigPath): PathProblem[] {
+  if (own === undefined) return [];
+  const { minimum_calls: minimumCalls, window_size: windowSize } = mergeBreakerSettings(global, own);
+  if (minimumCalls <= windowSize) return [];
+  const key = own.minimum_calls !== undefined ? "minimum_calls" : "window_size";
+  return [
+    {
+      path: [...at, key],
+      target: "value",
+      message: `minimum_calls (${minimumCalls}) is larger than window_size (${windowSize}): the failure rate could never be decided; lower minimum_calls or raise window_size`,
+    },
+  ];
+}
+
+function checkSteps(workflowName: string, workflow: WorkflowConfig, at: ConfigPath): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const firstIndex = new Map<string, number>();
+  workflow.steps.forEach((step, index) => {
+    const first = firstIndex.get(step.name);
+    if (first === undefined) {
+      firstIndex.set(step.name, index);
+    } else {
+      problems.push({
+        path: [...at, "steps", index, "name"],
+        target: "value",
+        message: `duplicate step name ${JSON.stringify(step.name)} (also steps[${first}]): rename one of them`,
+      });
+    }
+  });
+  const names = [...firstIndex.keys()];
+
+  workflow.steps.forEach((step, index) => {
+    const listed = new Set<string>();
+    (step.depends_on ?? []).forEach((dependency, position) => {
+      const path = [...at, "steps", index, "depends_on", position];
+      if (listed.has(dependency)) {
+        problems.push({ path, target: "value", message: `${JSON.stringify(dependency)} is listed twice in depends_on: remove the repeat` });
+      } else if (!firstIndex.has(dependency)) {
+        const others = names.filter((other) => other !== step.name);
+        const suggestion = didYouMean(dependency, others);
+        const fix =
+          suggestion !== "" ? suggestion : others.length > 0 ? `; the other steps are: ${others.join(", ")}` : "; remove it";
+        problems.push({
+          path,
+          target: "value",
+          message: `step ${JSON.stringify(step.name)} depends on ${JSON.stringify(dependency)}, which is not a step of workflow ${JSON.stringify(workflowName)}${fix}`,
+        });
+      }
+      listed.add(dependency);
+    });
+  });
+
+  // With duplicate names the graph is ambiguous; those must be fixed first.
+  if (problems.some((problem) => problem.message.startsWith("duplicate step name"))) return problems;
+  const nodes = workflow.steps.map((step) => ({ name: step.name, dependsOn: step.depends_on ?? [] }));
+  for (const cycle of findCycles(nodes)) {
+    const [from, to] = cycle;
+    const index = workflow.steps.findIndex((step) => step.name === from);
+    const position = workflow.steps[index]?.depends_on?.indexOf(to ?? "") ?? 0;
+    problems.push({
+      path: [...at, "steps", index, "depends_on", position],
+      target: "value",
+      message: `depends_on forms a cycle: ${cycle.join(" -> ")}; remove one of these dependencies`,
+    });
+  }
+  return problems;
+}
+
+function checkSecrets(workflow: WorkflowConfig, at: ConfigPath): PathProblem[] {
+  const problems: PathProblem[] = [];
+  workflow.steps.forEach((step, index) => {
+    const seen = new Set<string>();
+    (step.secrets ?? []).forEach((secret, position) => {
+      const path = [...at, "steps", index, "secrets", position];
+      if (seen.has(secret)) {
+        problems.push({ path, target: "value", message: `secret ${JSON.stringify(secret)} is listed twice: remove the repeat` });
+      } else if (step.env?.[secret] !== undefined || workflow.env?.[secret] !== undefined) {
+        const where = step.env?.[secret] !== undefined ? "the step's env" : "the workflow's env";
+        problems.push({
+          path,
+          target: "value",
+          message: `secret ${JSON.stringify(secret)} is also set in ${where}: remove it from env so the secret is what the step sees`,
+        });
+      }
+      seen.add(secret);
+    });
+  });
+  return problems;
+}
+
+/** Workflows sharing a breaker share its state, so they must judge it by the same settings. */
+function checkSharedBreakers(config: Config): PathProblem[] {
+  const problems: PathProblem[] = [];
+  const firstUser = new Map<string, { workflow: string; settings: CompleteBreakerSettings }>();
+  for (const [name, workflow] of Object.entries(config.workflows)) {
+    if (workflow.use_circuit_breaker === false) continue;
+    const breaker = workflow.breaker ?? name;
+    const settings = mergeBreakerSettings(config.circuit_breaker, workflow.circuit_breaker);
+    const first = firstUser.get(breaker);
+    if (first === undefined) {
+      firstUser.set(breaker, { workflow: name, settings });
+      continue;
+    }
+    const differences = (Object.keys(settings) as (keyof CompleteBreakerSettings)[])
+      .filter((key) => JSON.stringify(settings[key]) !== JSON.stringify(first.settings[key]))
+      .map((key) => `${key}: ${JSON.stringify(settings[key])} here, ${JSON.stringify(first.settings[key])} there`);
+    if (differences.length === 0) continue;
+    problems.push({
+      path: workflow.breaker !== undefined ? ["workflows", name, "breaker"] : ["workflows", name],
+      target: workflow.breaker !== undefined ? "value" : "key",
+      message: `workflow ${JSON.stringify(name)} shares breaker ${JSON.stringify(breaker)} with workflow ${JSON.stringify(first.workflow)} but their circuit_breaker settings differ (${differences.join("; ")}): give them the same settings, e.g. in the global circuit_breaker section, or use separate breakers`,
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,74 @@
+/**
+ * Layers of config settings (seconds, snake_case) merged and turned into the policies the runner
+ * uses (milliseconds, camelCase).
+ */
+import type { BreakerPolicy } from "../core/policy.js";
+import { DEFAULT_BREAKER_SETTINGS, DEFAULT_RETRY_SETTINGS } from "./defaults.js";
+import type { BreakerSettings, RetrySettings } from "./schema.js";
+
+export type CompleteBreakerSettings = Required<BreakerSettings>;
+export type CompleteRetrySettings = Required<RetrySettings>;
+
+export interface RetryPolicy {
+  /** Whole-workflow retries inside one breaker call. */
+  maxRetries: number;
+  /** The delay before retry n is backoffFactorMs * 2^(n-1). */
+  backoffFactorMs: number;
+  /** Fraction, 0..1, of random spread applied to each delay. */
+  jitter: number;
+}
+
+/** Later layers win; a key that a layer leaves out (undefined) falls through to earlier ones. */
+function merge<T extends object>(base: Required<T>, layers: readonly (T | undefined)[]): Required<T> {
+  const merged: Required<T> = { ...base };
+  for (const layer of layers) {
+    if (layer === undefined) continue;
+    for (const key of Object.keys(layer) as (keyof T)[]) {
+      const value = layer[key];
+      if (value !== undefined) merged[key] = value as Required<T>[keyof T];
+    }
+  }
+  return merged;
+}
+
+/** Built-in defaults, then each layer in order (global section, then workflow section). */
+export function mergeBreakerSettings(...layers: (BreakerSettings | undefined)[]): CompleteBreakerSettings {
+  const base: CompleteBreakerSettings = {
+    ...DEFAULT_BREAKER_SETTINGS,
+    ignored_exit_codes: [...DEFAULT_BREAKER_SETTINGS.ignored_exit_codes],
+  };
+  return merge<BreakerSettings>(base, layers);
+}
+
+export function mergeRetrySettings(...layers: (RetrySettings | undefined)[]): CompleteRetrySettings {
+  return merge<RetrySettings>({ ...DEFAULT_RETRY_SETTINGS }, layers);
+}
+
+const ms = (seconds: number): number => Math.round(seconds * 1000);
+
+export function toBreakerPolicy(settings: CompleteBreakerSettings): BreakerPolicy {
+  return {
+    trip:
+      settings.trip_policy === "consecutive"
+        ? { kind: "consecutive", threshold: settings.failure_threshold }
+        : {
+            kind: "failure-rate",
+            rate: settings.failure_rate_threshold,
+            windowSize: settings.window_size,
+            minimumCalls: settings.minimum_calls,
+          },
+    resetTimeoutMs: ms(settings.reset_timeout),
+    resetTimeoutMultiplier: settings.reset_timeout_multiplier,
+    maxResetTimeoutMs: ms(settings.max_reset_timeout),
+    halfOpenTimeoutMs: ms(settings.half_open_timeout),
+    halfOpenMaxProbes: settings.half_open_max_probes,
+    successThreshold: settings.success_threshold,
+    slowCallThresholdMs: settings.slow_call_threshold === null ? null : ms(settings.slow_call_threshold),
+    ignoredExitCodes: [...settings.ignored_exit_codes],
+    historySize: settings.history_size,
+  };
+}
+
+export function toRetryPolicy(settings: CompleteRetrySettings): RetryPolicy {
+  return { maxRetries: settings.max_retries, backoffFactorMs: ms(settings.backoff_factor), jitter: settings.jitter };
+}

@@ -1,0 +1,114 @@
+/**
+ * One workflow with every setting decided. Precedence, highest first: call arguments, the
+ * workflow's own settings, the global sections, built-in defaults.
+ */
+import type { BreakerPolicy } from "../core/policy.js";
+import { flagName, InvalidOverrideError, isGiven, validateOverrides, type CallOverrides } from "./call-overrides.js";
+import { DEFAULT_CACHING, DEFAULT_USE_CIRCUIT_BREAKER } from "./defaults.js";
+import { mergeBreakerSettings, mergeRetrySettings, toBreakerPolicy, toRetryPolicy, type RetryPolicy } from "./policies.js";
+import type { Config, StepConfig, WorkflowConfig } from "./schema.js";
+import { layersOf } from "./step-graph.js";
+import { suggestNearest } from "./suggest.js";
+
+export type { CallOverrides } from "./call-overrides.js";
+export type { RetryPolicy } from "./policies.js";
+
+export interface ResolvedStep {
+  name: string;
+  image: string;
+  command: string[];
+  /** Workflow env merged with the step's own, the step's winning. */
+  env: Record<string, string>;
+  workdir: string | null;
+  dependsOn: string[];
+  timeoutSeconds: number | null;
+  retries: number;
+  /** Names of caller-supplied secrets, each exposed as an env var of the same name. */
+  secrets: string[];
+}
+
+export interface ResolvedWorkflow {
+  name: string;
+  description: string;
+  breakerName: string;
+  useCircuitBreaker: boolean;
+  caching: boolean;
+  policy: BreakerPolicy;
+  retry: RetryPolicy;
+  steps: ResolvedStep[];
+  /** steps grouped so that each layer depends only on earlier layers; steps within a layer may run concurrently */
+  layers: string[][];
+}
+
+export class UnknownWorkflowError extends Error {
+  override name = "UnknownWorkflowError";
+  constructor(
+    readonly workflow: string,
+    readonly available: string[],
+    readonly suggestion: string | undefined,
+  ) {
+    const hint = suggestion === undefined ? "" : `; did you mean ${JSON.stringify(suggestion)}?`;
+    const listed = available.length === 0 ? "none are defined" : `available workflows: ${available.join(", ")}`;
+    super(`unknown workflow ${JSON.stringify(workflow)}${hint} (${listed})`);
+  }
+}
+
+export function findWorkflow(config: Config, name: string): WorkflowConfig {
+  // Own-property lookup, so names like "constructor" are not found on the prototype.
+  if (Object.hasOwn(config.workflows, name)) {
+    const workflow = config.workflows[name];
+    if (workflow !== undefined) return workflow;
+  }
+  const available = Object.keys(config.workflows);
+  throw new UnknownWorkflowError(name, available, suggestNearest(name, available));
+}
+
+export function resolveWorkflow(config: Config, workflow: string, overrides: CallOverrides = {}): ResolvedWorkflow {
+  const own = findWorkflow(config, workflow);
+  validateOverrides(overrides);
+
+  const settings = mergeBreakerSettings(config.circuit_breaker, own.circuit_breaker);
+  if (isGiven(overrides.failureThreshold)) {
+    if (settings.trip_policy !== "consecutive") {
+      throw new InvalidOverrideError(
+        flagName("failureThreshold"),
+        `${flagName("failureThreshold")} applies only to trip_policy "consecutive", but workflow ${JSON.stringify(workflow)} uses "${settings.trip_policy}": change failure_rate_threshold in the config instead`,
+      );
+    }
+    settings.failure_threshold = overrides.failureThreshold;
+  }
+  if (isGiven(overrides.resetTimeoutSeconds)) settings.reset_timeout = overrides.resetTimeoutSeconds;
+  if (isGiven(overrides.halfOpenTimeoutSeconds)) settings.half_open_timeout = overrides.halfOpenTimeoutSeconds;
+
+  const retry = mergeRetrySettings(config.retry, own.retry);
+  if (isGiven(overrides.maxRetries)) retry.max_retries = overrides.maxRetries;
+
+  const steps = own.steps.map((step) => resolveStep(step, own.env ?? {}));
+  return {
+    name: workflow,
+    description: own.description ?? "",
+    breakerName: isGiven(overrides.breaker) ? overrides.breaker : (own.breaker ?? workflow),
+    useCircuitBreaker: isGiven(overrides.useCircuitBreaker)
+      ? overrides.useCircuitBreaker
+      : (own.use_circuit_breaker ?? DEFAULT_USE_CIRCUIT_BREAKER),
+    caching: isGiven(overrides.caching) ? overrides.caching : (own.caching ?? DEFAULT_CACHING),
+    policy: toBreakerPolicy(settings),
+    retry: toRetryPolicy(retry),
+    steps,
+    layers: layersOf(steps),
+  };
+}
+
+function resolveStep(step: StepConfig, workflowEnv: Record<string, string>): ResolvedStep {
+  return {
+    name: step.name,
+    image: step.image,
+    command: [...step.command],
+    env: { ...workflowEnv, ...step.env },
+    workdir: step.workdir ?? null,
+    dependsOn: [...(step.depends_on ?? [])],
+    timeoutSeconds: step.timeout_seconds ?? null,
+    retries: step.retries ?? 0,
+    secrets: [...(step.secrets ?? [])],
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * The shape of config/dagger.yaml. Every key carries a description (shown by editors through the
+ * generated JSON Schema) and every check carries a message that says what is expected.
+ *
+ * Keys are optional wherever a lower level can supply them, and no defaults are filled in here:
+ * resolution needs to know which level set a key to apply precedence.
+ */
+import { z } from "zod";
+import { validateBreakerName, MAX_NAME_LENGTH } from "../core/names.js";
+import { DEFAULT_BREAKER_SETTINGS, DEFAULT_CACHING, DEFAULT_RETRY_SETTINGS, DEFAULT_USE_CIRCUIT_BREAKER } from "./defaults.js";
+import { didYouMean } from "./suggest.js";
+import { envNameProblem, ENV_NAME_PATTERN, requirement, showValue } from "./value-rules.js";
+
+/** What zod hands an error function; only the offending input is needed. */
+interface IssueInput {
+  input?: unknown;
+}
+
+const mustBe = (what: string) => (issue: IssueInput) => `must be ${what}, got ${showValue(issue.input)}`;
+
+function wholeNumber(min: number, max?: number) {
+  const message = mustBe(max === undefined ? requirement.wholeNumberAtLeast(min) : requirement.wholeNumberBetween(min, max));
+  const atLeast = z.number({ error: message }).int({ error: message }).min(min, { error: message });
+  return max === undefined ? atLeast : atLeast.max(max, { error: message });
+}
+
+function positiveSeconds() {
+  const message = mustBe(requirement.positiveSeconds);
+  return z.number({ error: message }).positive({ error: message });
+}
+
+function nonNegativeSeconds() {
+  const message = mustBe(requirement.nonNegativeSeconds);
+  return z.number({ error: message }).min(0, { error: message });
+}
+
+function fraction(what: string, exclusiveMinimum: boolean) {
+  const message = mustBe(what);
+  const number = z.number({ error: message });
+  return (exclusiveMinimum ? number.positive({ error: message }) : number.min(0, { error: message })).max(1, {
+    error: message,
+  });
+}
+
+const flag = () => z.boolean({ error: mustBe(requirement.boolean) });
+
+function text(what: string) {
+  return z.string({ error: (issue: IssueInput) => `must be ${what}, got ${showValue(issue.input)}; quote it` });
+}
+
+/** Mirrors the pattern in src/core/names.ts, which is not exported. */
+export const NAME_PATTERN_FOR_EDITORS = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
+
+/** Breaker, workflow and step names share the breaker-name rules: they may become breaker names. */
+function name(what: "workflow name" | "step name" | "breaker name") {
+  return z
+    .string({ error: mustBe(`a ${what} (a string)`) })
+    .superRefine((value, ctx) => {
+      try {
+        validateBreakerName(value, what);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: error instanceof Error ? error.message : String(error) });
+      }
+    })
+    // For editors only; validateBreakerName above is what decides. tests/config keeps the two in step.
+    .meta({ pattern: NAME_PATTERN_FOR_EDITORS, maxLength: MAX_NAME_LENGTH });
+}
+
+function envName(what: string) {
+  return z
+    .string({ error: mustBe(`${what} (a string)`) })
+    .superRefine((value, ctx) => {
+      const problem = envNameProblem(value, what);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .meta({ pattern: ENV_NAME_PATTERN.source });
+}
+
+const envValue = z.string({
+  error: (issue: IssueInput) =>
+    typeof issue.input === "number" || typeof issue.input === "boolean"
+      ? `must be a string, got ${showValue(issue.input)}: quote the value, e.g. ${JSON.stringify(String(issue.input))}`
+      : `must be a string, got ${showValue(issue.input)}: quote the value`,
+});
+
+const envMap = z
+  .record(envName("env var name"), envValue, {
+    error: mustBe('a map of NAME: "value" pairs'),
+  })
+  .meta({ examples: [{ LOG_LEVEL: "debug" }] });
+
+const TRIP_POLICIES = ["consecutive", "failure_rate"] as const;
+
+/** Any subset of these may appear globally and per workflow. */
+export const breakerSettingsSchema = z
+  .strictObject({
+    failure_threshold: wholeNumber(1)
+      .describe("Consecutive failures that open the breaker (trip_policy: consecutive).")
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.failure_threshold }),
+    reset_timeout: positiveSeconds()
+      .describe("Seconds the breaker stays open before it admits a probe call.")
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.reset_timeout }),
+    half_open_timeout: positiveSeconds()
+      .describe(
+        "Seconds a probe may run without reporting before its slot is freed and it counts as a failure. Set it above the workflow's longest expected run.",
+      )
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.half_open_timeout }),
+    half_open_max_probes: wholeNumber(1)
+      .describe("Probe calls admitted at the same time while half-open.")
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.half_open_max_probes }),
+    success_threshold: wholeNumber(1)
+      .describe("Probe successes needed to close the breaker again.")
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.success_threshold }),
+    trip_policy: z
+      .enum(TRIP_POLICIES, {
+        error: (issue: IssueInput) =>
+          `must be "consecutive" or "failure_rate", got ${showValue(issue.input)}` +
+          (typeof issue.input === "string" ? didYouMean(issue.input, TRIP_POLICIES) : ""),
+      })
+      .describe(
+        "When the breaker opens: after failure_threshold failures in a row (consecutive), or when the failure rate over the last window_size calls reaches failure_rate_threshold (failure_rate).",
+      )
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.trip_policy }),
+    failure_rate_threshold: fraction(requirement.rate, true)
+      .describe("Fraction of failed calls that opens the breaker (trip_policy: failure_rate).")
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.failure_rate_threshold }),
+    window_size: wholeNumber(1)
+      .describe("Number of most recent outcomes the failure rate is computed over (trip_policy: failure_rate).")
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.window_size }),
+    minimum_calls: wholeNumber(1)
+      .describe("The failure rate decides only once this many outcomes are in the window; at most window_size.")
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.minimum_calls }),
+    reset_timeout_multiplier: z
+      .number({ error: mustBe(requirement.multiplier) })
+      .min(1, { error: mustBe(requirement.multiplier) })
+      .describe("Each re-open after a failed probe multiplies the open time by this; 1 keeps it fixed.")
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.reset_timeout_multiplier }),
+    max_reset_timeout: positiveSeconds()
+      .describe("Seconds: upper bound of the open time grown by reset_timeout_multiplier.")
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.max_reset_timeout }),
+    slow_call_threshold: positiveSeconds()
+      .nullable()
+      .describe("Seconds: successful calls slower than this count as failures; null turns it off.")
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.slow_call_threshold }),
+    ignored_exit_codes: z
+      .array(wholeNumber(0, 255), { error: mustBe("a list of exit codes such as [75]") })
+      .describe('Exit codes of a failed step that do not count as breaker failures (e.g. 75, "try again later").')
+      .meta({ default: [...DEFAULT_BREAKER_SETTINGS.ignored_exit_codes] }),
+    history_size: wholeNumber(1)
+      .describe("How many state transitions the breaker keeps for its history.")
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.history_size }),
+  })
+  .partial()
+  .describe("Circuit breaker settings; any subset may be given.");
+
+export const retrySettingsSchema = z
+  .strictObject({
+    max_retries: wholeNumber(0)
+      .describe("Whole-workflow retries inside one breaker call; the call counts once for the breaker.")
+      .meta({ default: DEFAULT_RETRY_SETTINGS.max_retries }),
+    backoff_factor: nonNegativeSeconds()
+      .describe("Seconds; the delay before retry n is backoff_factor * 2^(n-1).")
+      .meta({ default: DEFAULT_RETRY_SETTINGS.backoff_factor }),
+    jitter: fraction(requirement.fraction, false)
+      .describe("Fraction of random spread applied to each retry delay.")
+      .meta({ default: DEFAULT_RETRY_SETTINGS.jitter }),
+  })
+  .partial()
+  .describe("Retry settings; any subset may be given.");
+
+const COMMAND_EXAMPLE = '["sh", "-c", "..."]';
+
+export const stepSchema = z
+  .strictObject({
+    name: name("step name").describe("Step name, unique within the workflow; depends_on refers to it."),
+    image: z
+      .string({ error: mustBe('a container image reference such as "alpine:3.20"') })
+      .min(1, { error: 'must be a container image reference such as "alpine:3.20", got an empty string' })
+      .describe("Container image the step runs in.")
+      .meta({ examples: ["alpine:3.20"] }),
+    command: z
+      .array(z.string({ error: (issue: IssueInput) => `must be a string, got ${showValue(issue.input)}; quote it` }), {
+        error: (issue: IssueInput) =>
+          typeof issue.input === "string"
+            ? `must be a list of strings, not a single string: use a list, e.g. ${COMMAND_EXAMPLE}`
+            : `must be a list of strings, got ${showValue(issue.input)}: use a list, e.g. ${COMMAND_EXAMPLE}`,
+      })
+      .min(1, { error: `must not be empty: give the program and its arguments, e.g. ${COMMAND_EXAMPLE}` })
+      .describe("The program and its arguments, run without a shell unless you call one.")
+      .meta({ examples: [["sh", "-c", "echo hello"]] }),
+    env: envMap.optional().describe("Environment variables for this step; they win over the workflow's env."),
+    workdir: z
+      .string({ error: mustBe("a directory path such as /src") })
+      .min(1, { error: "must be a directory path such as /src, got an empty string" })
+      .optional()
+      .describe("Working directory inside the container."),
+    depends_on: z
+      .array(name("step name"), { error: mustBe("a list of step names such as [build]") })
+      .optional()
+      .describe("Steps of the same workflow that must succeed before this one starts."),
+    timeout_seconds: wholeNumber(1).optional().describe("Seconds the step may run before it is stopped and fails."),
+    retries: wholeNumber(0)
+      .optional()
+      .describe("Times this step alone is retried before the workflow fails.")
+      .meta({ default: 0 }),
+    secrets: z
+      .array(envName("secret name"), { error: mustBe("a list of secret names such as [DEPLOY_TOKEN]") })
+      .optional()
+      .describe("Names of secrets passed by the caller; each is exposed to this step as an env var of the same name."),
+  })
+  .describe("One container run.");
+
+export const workflowSchema = z
+  .strictObject({
+    description: text("a one-line description").optional().describe("What the workflow does; shown by list."),
+    breaker: name("breaker name")
+      .optional()
+      .describe("Breaker guarding this workflow; defaults to the workflow name. Workflows may share a breaker."),
+    use_circuit_breaker: flag()
+      .optional()
+      .describe("Whether calls go through the breaker at all.")
+      .meta({ default: DEFAULT_USE_CIRCUIT_BREAKER }),
+    caching: flag()
+      .optional()
+      .describe("Let Dagger answer steps from its layer cache. Off by default so that every step really runs.")
+      .meta({ default: DEFAULT_CACHING }),
+    env: envMap.optional().describe("Environment variables for every step; a step's own env wins."),
+    circuit_breaker: breakerSettingsSchema
+      .optional()
+      .describe("Breaker settings for this workflow; they win over the global circuit_breaker section."),
+    retry: retrySettingsSchema.optional().describe("Retry settings for this workflow; they win over the global retry section."),
+    steps: z
+      .array(stepSchema, { error: mustBe("a list of steps") })
+      .min(1, { error: "a workflow needs at least one step: add steps: [{ name: ..., image: ..., command: [...] }]" })
+      .describe("The steps; they run in depends_on order, independent steps concurrently."),
+  })
+  .describe("A workflow: steps run under one breaker.");
+
+export const configSchema = z
+  .strictObject({
+    circuit_breaker: breakerSettingsSchema.optional().describe("Breaker settings for every workflow."),
+    retry: retrySettingsSchema.optional().describe("Retry settings for every workflow."),
+    workflows: z
+      .record(name("workflow name"), workflowSchema, { error: mustBe("a map of workflow name: workflow") })
+      .superRefine((workflows, ctx) => {
+        if (Object.keys(workflows).length === 0) {
+          ctx.addIssue({ code: "custom", message: "no workflows defined: add at least one, e.g. hello: { steps: [...] }" });
+        }
+      })
+      .describe("Workflows by name."),
+  })
+  .meta({
+    title: "circuit-breaker config (config/dagger.yaml)",
+    description: "Workflows run by the circuit-breaker Dagger module, and the breaker settings that guard them.",
+  });
+
+export type BreakerSettings = z.output<typeof breakerSettingsSchema>;
+export type RetrySettings = z.output<typeof retrySettingsSchema>;
+export type StepConfig = z.output<typeof stepSchema>;
+export type WorkflowConfig = z.output<typeof workflowSchema>;
+/** A validated config file. */
+export type Config = z.output<typeof configSchema>;
