@@ -1,0 +1,153 @@
+import { ExecError, type Container, type Directory, type File, type Secret } from "@dagger.io/dagger";
+import { validateBreakerName } from "../core/names.js";
+import { DEFAULT_POLICY } from "../core/policy.js";
+import { listWorkflows } from "../config/list-workflows.js";
+import { resolveWorkflow, type CallOverrides } from "../config/resolve-workflow.js";
+import { mergeBreakerSettings, toBreakerPolicy } from "../config/policies.js";
+import type { Config } from "../config/schema.js";
+import { stateOf, runProtected } from "../protection/run-protected.js";
+import { historyTable, statusReport, statusTable } from "../report/status-report.js";
+import { renderTable } from "../report/table.js";
+import { parseParams, pairSecrets } from "../service/call-inputs.js";
+import { executeWorkflow, type WorkflowOutcome } from "../service/execute-workflow.js";
+import type { StateStore } from "../store/state-store.js";
+import { ContainerStepExecutor } from "./container-step-executor.js";
+import { loadConfig } from "./load-config.js";
+import { redacting, redactor } from "./redact.js";
+import { WorkflowRun } from "./workflow-run.js";
+
+export interface ExecuteArgs {
+  workflow: string;
+  config: File;
+  params: string[];
+  secretNames: string[];
+  secrets: Secret[];
+  source: Directory | null;
+  overrides: CallOverrides;
+}
+
+/** Resolves, checks and runs a workflow; every caller mistake is reported before the breaker is asked. */
+export async function execute(store: StateStore, args: ExecuteArgs): Promise<WorkflowOutcome> {
+  const { config } = await loadConfig(args.config);
+  const workflow = resolveWorkflow(config, args.workflow, args.overrides);
+  const params = parseParams(args.params);
+  const secrets = pairSecrets(workflow, args.secretNames, args.secrets);
+  const executor = new ContainerStepExecutor({ params, secrets, source: args.source, caching: workflow.caching });
+  // Redacted before anything is recorded, so a printed secret never reaches breaker state.
+  return executeWorkflow(store, workflow, redacting(executor, await redactor([...secrets.values()])));
+}
+
+/** `execute`'s contract: the output on success, an error naming what failed otherwise. */
+export function outputOrThrow(outcome: WorkflowOutcome): string {
+  if (outcome.rejection) throw new Error(outcome.rejection.message);
+  const result = outcome.result;
+  if (!result) throw new Error(`workflow "${outcome.workflow}" did not run`);
+  if (!result.ok) throw new Error(result.error ?? `workflow "${outcome.workflow}" failed`);
+  return result.output;
+}
+
+export function toWorkflowRun(outcome: WorkflowOutcome): WorkflowRun {
+  const run = new WorkflowRun();
+  const r = outcome.result;
+  run.workflow = outcome.workflow;
+  run.breaker = outcome.breaker;
+  run.success = r?.ok ?? false;
+  run.rejected = outcome.rejection !== null;
+  run.breakerState = outcome.view?.status ?? "unprotected";
+  run.attempts = r?.attempts ?? 0;
+  run.durationMs = r?.durationMs ?? 0;
+  run.output = r?.output ?? "";
+  run.error = outcome.rejection?.message ?? r?.error ?? "";
+  run.failedStep = r?.failedStep ?? "";
+  run.exitCode = r?.exitCode ?? 0;
+  const next = outcome.view?.nextProbeAt ?? null;
+  run.nextProbeAt = next === null || outcome.view?.status === "closed" ? "" : new Date(next).toISOString();
+  return run;
+}
+
+/** The policy for a breaker named outside any workflow: a workflow's that uses it, else the global one. */
+export function policyForBreaker(config: Config | null, breaker: string) {
+  if (!config) return DEFAULT_POLICY;
+  const owner = Object.entries(config.workflows).find(([name, w]) => (w.breaker ?? name) === breaker)?.[1];
+  return toBreakerPolicy(mergeBreakerSettings(config.circuit_breaker, owner?.circuit_breaker));
+}
+
+/** Evaluates the caller's container under the breaker; a failed exec counts as a failure. */
+export async function protect(store: StateStore, container: Container, breaker: string, config: File | null): Promise<Container> {
+  validateBreakerName(breaker);
+  const policy = policyForBreaker(config ? (await loadConfig(config)).config : null, breaker);
+  const run = await runProtected<Container | ExecError>({
+    store,
+    breaker,
+    policy,
+    what: "the container",
+    expectedDurationMs: 0,
+    run: async () => {
+      const started = Date.now();
+      try {
+        const synced = await container.sync();
+        return { value: synced, outcome: { ok: true, durationMs: Date.now() - started } };
+      } catch (e) {
+        if (!(e instanceof ExecError)) throw e;
+        const outcome = { ok: false, durationMs: Date.now() - started, exitCode: e.exitCode, error: e.message.split("\n")[0] };
+        return { value: e, outcome };
+      }
+    },
+  });
+  if (run.value instanceof ExecError) throw run.value;
+  return run.value;
+}
+
+export async function status(store: StateStore, breaker: string | null, format: string): Promise<string> {
+  if (format !== "table" && format !== "json") {
+    throw new Error(`--format must be "table" or "json", got ${JSON.stringify(format)}`);
+  }
+  if (breaker !== null) validateBreakerName(breaker);
+  const response = await store.apply({ op: "read", breakers: breaker === null ? null : [breaker] });
+  if (breaker !== null && response.states.length === 0 && response.problems.length === 0) {
+    throw new Error(`no breaker named "${breaker}" in ${store.description} yet: a breaker is created by its first protected call`);
+  }
+  return format === "json"
+    ? JSON.stringify(statusReport(response.states, response.problems, response.now), null, 2)
+    : statusTable(response.states, response.problems, response.now);
+}
+
+export async function history(store: StateStore, breaker: string): Promise<string> {
+  validateBreakerName(breaker);
+  const response = await store.apply({ op: "read", breakers: [breaker] });
+  if (response.states.length === 0 && response.problems.length === 0) {
+    throw new Error(`no breaker named "${breaker}" in ${store.description} yet`);
+  }
+  return historyTable(stateOf(response, breaker));
+}
+
+export async function control(
+  store: StateStore,
+  op: "reset" | "trip" | "disable",
+  breaker: string,
+  durationSeconds: number | null = null,
+): Promise<string> {
+  validateBreakerName(breaker);
+  if (durationSeconds !== null && !(Number.isInteger(durationSeconds) && durationSeconds > 0)) {
+    throw new Error(`--duration must be a whole number of seconds >= 1, got ${durationSeconds}`);
+  }
+  const response =
+    op === "trip"
+      ? await store.apply({ op, breaker, policy: null, durationMs: durationSeconds === null ? null : durationSeconds * 1000 })
+      : await store.apply({ op, breaker, policy: null });
+  const state = stateOf(response, breaker);
+  return statusTable([state], [], response.now);
+}
+
+export async function workflowsTable(file: File): Promise<string> {
+  const { config, name } = await loadConfig(file);
+  const rows = listWorkflows(config).map((w) => [w.name, w.breaker, String(w.steps), w.useCircuitBreaker ? "yes" : "no", w.description]);
+  return `${name}\n${renderTable(["WORKFLOW", "BREAKER", "STEPS", "PROTECTED", "DESCRIPTION"], rows)}`;
+}
+
+export async function validate(file: File): Promise<string> {
+  const { config, name } = await loadConfig(file);
+  const names = Object.keys(config.workflows);
+  for (const workflow of names) resolveWorkflow(config, workflow);
+  return `${name} is valid: ${names.length} workflow(s): ${names.join(", ")}`;
+}

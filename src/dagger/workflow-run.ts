@@ -1,0 +1,53 @@
+import { func, object } from "@dagger.io/dagger";
+
+/** The result of one `run` call: how the workflow and its breaker fared. */
+@object()
+export class WorkflowRun {
+  /** Name of the workflow that was asked for. */
+  @func()
+  workflow: string = "";
+
+  /** Name of the breaker that guarded it. */
+  @func()
+  breaker: string = "";
+
+  /** True when the workflow ran and every step succeeded. */
+  @func()
+  success: boolean = false;
+
+  /** True when the breaker refused the call, so nothing ran. */
+  @func()
+  rejected: boolean = false;
+
+  /** The breaker's state after the call: closed, open, half-open, forced-open, disabled, or unprotected. */
+  @func()
+  breakerState: string = "";
+
+  /** Whole-workflow attempts made, retries included; 0 when rejected. */
+  @func()
+  attempts: number = 0;
+
+  /** Wall time of the workflow run in milliseconds; 0 when rejected. */
+  @func()
+  durationMs: number = 0;
+
+  /** Standard output of the steps, in run order. */
+  @func()
+  output: string = "";
+
+  /** Why the call failed or was refused; empty on success. */
+  @func()
+  error: string = "";
+
+  /** The step that failed; empty when none did. */
+  @func()
+  failedStep: string = "";
+
+  /** Exit code of the failed step; 0 when none failed. */
+  @func()
+  exitCode: number = 0;
+
+  /** ISO time when the breaker admits the next probe; empty when it is not open. */
+  @func()
+  nextProbeAt: string = "";
+}

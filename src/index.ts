@@ -1,0 +1,218 @@
+/**
+ * Run CI/CD workflows under circuit-breaker protection.
+ *
+ * After enough failures of a flaky outside service (a deploy target, a registry, a staging
+ * API), the breaker opens: later runs fail fast with a message that says when it will try
+ * again, a limited number of probe runs test recovery, and the breaker closes by itself when
+ * the service is back. Breaker state lives in a Dagger cache volume, so every `dagger call`
+ * on an engine shares one set of breakers.
+ */
+import { dag, func, object, argument, type CacheVolume, type Container, type Directory, type File, type Secret } from "@dagger.io/dagger";
+import * as actions from "./dagger/actions.js";
+import type { WorkflowRun } from "./dagger/workflow-run.js";
+import { DEFAULT_STATE_VOLUME, VolumeStateStore } from "./store/volume/volume-store.js";
+
+/**
+ * Circuit breakers for Dagger pipelines. Runs workflows from a YAML config, or any container
+ * of yours, under a named breaker: closed lets calls through and counts failures, open fails
+ * fast and says when it will probe again, half-open lets a few probes test recovery. State is
+ * shared through a cache volume by every call on the engine.
+ */
+@object()
+export class CircuitBreaker {
+  stateVolume: CacheVolume | null;
+  stateVolumeName: string;
+
+  constructor(
+    /**
+     * Cache volume that holds breaker state. Defaults to this module's own volume
+     * "circuit-breaker-state", shared by every caller of this module on the engine; pass a
+     * volume to keep a separate set of breakers.
+     */
+    stateVolume?: CacheVolume,
+  ) {
+    this.stateVolume = stateVolume ?? null;
+    this.stateVolumeName = stateVolume ? "given by the caller" : DEFAULT_STATE_VOLUME;
+  }
+
+  private store(): VolumeStateStore {
+    return new VolumeStateStore(this.stateVolume ?? dag.cacheVolume(DEFAULT_STATE_VOLUME), this.stateVolumeName);
+  }
+
+  /**
+   * Run a workflow from the config under its circuit breaker and return its output.
+   *
+   * Fails fast, running nothing, while the breaker is open, with a message naming the
+   * breaker, its failures and when the next probe is allowed. When the workflow fails, the
+   * error names the failing step, its exit code and the tail of its output.
+   */
+  @func({ cache: "never" })
+  async execute(
+    /** Name of the workflow under `workflows:` in the config. */
+    workflow: string,
+    /** Workflow config (YAML). Defaults to config/dagger.yaml of this module, which holds examples. */
+    @argument({ defaultPath: "/config/dagger.yaml" }) config: File,
+    /** Extra parameters, KEY=VALUE, given to every step as environment variables. */
+    params: string[] = [],
+    /** Env var names for `secrets`, one per secret, in the same order. */
+    secretNames: string[] = [],
+    /** Secrets the steps declare under `secrets:`; never written to state, logs or errors. */
+    secrets: Secret[] = [],
+    /** Source directory mounted at /src in every step (also their default workdir). */
+    source?: Directory,
+    /** Breaker to use instead of the workflow's own. */
+    breaker?: string,
+    /** Set false to run without the breaker: state is neither read nor changed. */
+    useCircuitBreaker?: boolean,
+    /** Let Dagger reuse cached step results; off by default so every step really runs. */
+    caching?: boolean,
+    /** Consecutive failures that open the breaker (trip_policy consecutive). */
+    failureThreshold?: number,
+    /** Seconds the breaker stays open before a probe is admitted. */
+    resetTimeout?: number,
+    /** Seconds a probe may overrun its expected time before it is taken for dead. */
+    halfOpenTimeout?: number,
+    /** Whole-workflow retries, with exponential backoff and jitter, inside one breaker call. */
+    maxRetries?: number,
+  ): Promise<string> {
+    const outcome = await actions.execute(this.store(), {
+      workflow,
+      config,
+      params,
+      secretNames,
+      secrets,
+      source: source ?? null,
+      overrides: {
+        breaker,
+        useCircuitBreaker,
+        caching,
+        failureThreshold,
+        resetTimeoutSeconds: resetTimeout,
+        halfOpenTimeoutSeconds: halfOpenTimeout,
+        maxRetries,
+      },
+    });
+    return actions.outputOrThrow(outcome);
+  }
+
+  /**
+   * Run a workflow like `execute`, but return how it went instead of failing: success,
+   * breaker state, attempts, duration, output and error. For other modules that want to
+   * inspect the result or fall back to something else when the breaker is open.
+   */
+  @func({ cache: "never" })
+  async run(
+    /** Name of the workflow under `workflows:` in the config. */
+    workflow: string,
+    /** Workflow config (YAML). Defaults to config/dagger.yaml of this module, which holds examples. */
+    @argument({ defaultPath: "/config/dagger.yaml" }) config: File,
+    /** Extra parameters, KEY=VALUE, given to every step as environment variables. */
+    params: string[] = [],
+    /** Env var names for `secrets`, one per secret, in the same order. */
+    secretNames: string[] = [],
+    /** Secrets the steps declare under `secrets:`; never written to state, logs or errors. */
+    secrets: Secret[] = [],
+    /** Source directory mounted at /src in every step (also their default workdir). */
+    source?: Directory,
+    /** Breaker to use instead of the workflow's own. */
+    breaker?: string,
+    /** Set false to run without the breaker: state is neither read nor changed. */
+    useCircuitBreaker?: boolean,
+    /** Let Dagger reuse cached step results; off by default so every step really runs. */
+    caching?: boolean,
+  ): Promise<WorkflowRun> {
+    const outcome = await actions.execute(this.store(), {
+      workflow,
+      config,
+      params,
+      secretNames,
+      secrets,
+      source: source ?? null,
+      overrides: { breaker, useCircuitBreaker, caching },
+    });
+    return actions.toWorkflowRun(outcome);
+  }
+
+  /**
+   * Evaluate a container pipeline of yours under a named breaker and return it evaluated.
+   * A failing exec counts as a failure; while the breaker is open nothing is evaluated.
+   */
+  @func({ cache: "never" })
+  async protect(
+    /** The pipeline to evaluate, e.g. a container whose last exec calls the flaky service. */
+    container: Container,
+    /** Breaker name: letters, digits, ".", "_" and "-". */
+    breaker: string,
+    /** Config whose settings the breaker uses (a workflow with this breaker, else the global section). Built-in defaults when omitted. */
+    config?: File,
+  ): Promise<Container> {
+    return actions.protect(this.store(), container, breaker, config ?? null);
+  }
+
+  /** Show breakers as a table (state, failures, last error, next probe) or as JSON. */
+  @func({ cache: "never" })
+  async status(
+    /** Show only this breaker; all breakers when omitted. */
+    breaker?: string,
+    /** "table" for people, "json" for programs (a versioned shape, see the README). */
+    format: string = "table",
+  ): Promise<string> {
+    return actions.status(this.store(), breaker ?? null, format);
+  }
+
+  /** Show a breaker's recent transitions: time, from, to and reason. */
+  @func({ cache: "never" })
+  async history(
+    /** Breaker name. */
+    breaker: string,
+  ): Promise<string> {
+    return actions.history(this.store(), breaker);
+  }
+
+  /** Close a breaker by hand and clear its failure counts. Also the recovery for unreadable state. */
+  @func({ cache: "never" })
+  async reset(
+    /** Breaker name. */
+    breaker: string,
+  ): Promise<string> {
+    return actions.control(this.store(), "reset", breaker);
+  }
+
+  /** Force a breaker open, so calls fail fast, until reset or for a number of seconds. */
+  @func({ cache: "never" })
+  async trip(
+    /** Breaker name. */
+    breaker: string,
+    /** Seconds to stay open, after which probes are admitted; until reset when omitted. */
+    duration?: number,
+  ): Promise<string> {
+    return actions.control(this.store(), "trip", breaker, duration ?? null);
+  }
+
+  /** Let every call through a breaker while still counting outcomes, until reset. */
+  @func({ cache: "never" })
+  async disable(
+    /** Breaker name. */
+    breaker: string,
+  ): Promise<string> {
+    return actions.control(this.store(), "disable", breaker);
+  }
+
+  /** List the workflows of a config with their breakers and step counts. */
+  @func()
+  async listWorkflows(
+    /** Workflow config (YAML). Defaults to config/dagger.yaml of this module. */
+    @argument({ defaultPath: "/config/dagger.yaml" }) config: File,
+  ): Promise<string> {
+    return actions.workflowsTable(config);
+  }
+
+  /** Check a config file; errors give file, line, column and key path, with a fix. */
+  @func()
+  async validateConfig(
+    /** Workflow config (YAML) to check. */
+    config: File,
+  ): Promise<string> {
+    return actions.validate(config);
+  }
+}

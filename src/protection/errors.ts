@@ -1,0 +1,26 @@
+import type { BreakerView } from "../core/view.js";
+
+/** The breaker refused the call; nothing was run. */
+export class BreakerOpenError extends Error {
+  override name = "BreakerOpenError";
+  constructor(
+    message: string,
+    readonly view: BreakerView,
+    readonly retryAt: number | null,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A mistake of the caller (unknown workflow, bad config, bad arguments). It never counts
+ * against a breaker: a permit taken before it is given back.
+ */
+export class CallerError extends Error {
+  override name = "CallerError";
+}
+
+/** The breaker's stored state could not be read; the message says how to recover. */
+export class StateUnreadableError extends Error {
+  override name = "StateUnreadableError";
+}

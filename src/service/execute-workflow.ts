@@ -1,0 +1,63 @@
+import type { ResolvedWorkflow } from "../config/resolve-workflow.js";
+import type { BreakerView } from "../core/view.js";
+import { BreakerOpenError } from "../protection/errors.js";
+import { runProtected } from "../protection/run-protected.js";
+import type { StateStore } from "../store/state-store.js";
+import { expectedDurationMs, runWorkflow, type RunOptions, type StepExecutor, type WorkflowRunResult } from "../workflow/run-workflow.js";
+
+export interface WorkflowOutcome {
+  workflow: string;
+  breaker: string;
+  /** False when the workflow ran with `use_circuit_breaker: false`. */
+  protected: boolean;
+  /** Set when the breaker refused the call; the workflow did not run. */
+  rejection: BreakerOpenError | null;
+  /** The run, when it happened. */
+  result: WorkflowRunResult | null;
+  /** The breaker after the call; null when unprotected. */
+  view: BreakerView | null;
+}
+
+/**
+ * Runs a resolved workflow under its breaker: one state request to be admitted, the
+ * workflow, one to record its outcome. A refusal is returned, not thrown, so callers can
+ * fall back; state errors are thrown.
+ */
+export async function executeWorkflow(
+  store: StateStore,
+  workflow: ResolvedWorkflow,
+  executor: StepExecutor,
+  options: RunOptions = {},
+): Promise<WorkflowOutcome> {
+  const base = { workflow: workflow.name, breaker: workflow.breakerName };
+  if (!workflow.useCircuitBreaker) {
+    const result = await runWorkflow(workflow, executor, options);
+    return { ...base, protected: false, rejection: null, result, view: null };
+  }
+  try {
+    const run = await runProtected({
+      store,
+      breaker: workflow.breakerName,
+      policy: workflow.policy,
+      what: `workflow "${workflow.name}"`,
+      expectedDurationMs: expectedDurationMs(workflow),
+      clock: options.clock,
+      run: async () => {
+        const result = await runWorkflow(workflow, executor, options);
+        return {
+          value: result,
+          outcome: {
+            ok: result.ok,
+            durationMs: result.durationMs,
+            exitCode: result.exitCode,
+            error: result.error?.split("\n")[0],
+          },
+        };
+      },
+    });
+    return { ...base, protected: true, rejection: null, result: run.value, view: run.view };
+  } catch (e) {
+    if (e instanceof BreakerOpenError) return { ...base, protected: true, rejection: e, result: null, view: e.view };
+    throw e;
+  }
+}
