@@ -68,7 +68,8 @@ function syntaxProblems(errors: readonly YAMLError[], locator: YamlLocator, file
     // One YAML mistake often cascades into several errors on the same line; the first says it best.
     if (linesSeen.has(line)) continue;
     linesSeen.add(line);
-    const path = locator.pathAt(offset);
+    // Past the first document there is no key path to speak of.
+    const path = error.code === "MULTIPLE_DOCS" ? [] : locator.pathAt(offset);
     problems.push({ file, line, column, path, message: syntaxMessage(error, path) });
   }
   return problems;

@@ -44,10 +44,6 @@ function fraction(what: string, exclusiveMinimum: boolean) {
 
 const flag = () => z.boolean({ error: mustBe(requirement.boolean) });
 
-function text(what: string) {
-  return z.string({ error: (issue: IssueInput) => `must be ${what}, got ${showValue(issue.input)}; quote it` });
-}
-
 /** Mirrors the pattern in src/core/names.ts, which is not exported. */
 export const NAME_PATTERN_FOR_EDITORS = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
 
@@ -76,12 +72,13 @@ function envName(what: string) {
     .meta({ pattern: ENV_NAME_PATTERN.source });
 }
 
-const envValue = z.string({
-  error: (issue: IssueInput) =>
-    typeof issue.input === "number" || typeof issue.input === "boolean"
-      ? `must be a string, got ${showValue(issue.input)}: quote the value, e.g. ${JSON.stringify(String(issue.input))}`
-      : `must be a string, got ${showValue(issue.input)}: quote the value`,
-});
+/** YAML reads `8080` and `true` as a number and a boolean; a string needs quotes. */
+const quotedString = (issue: IssueInput) =>
+  typeof issue.input === "number" || typeof issue.input === "boolean"
+    ? `must be a string, got ${showValue(issue.input)}: quote the value, e.g. ${JSON.stringify(String(issue.input))}`
+    : `must be a string, got ${showValue(issue.input)}: quote the value`;
+
+const envValue = z.string({ error: quotedString });
 
 const envMap = z
   .record(envName("env var name"), envValue, {
@@ -179,7 +176,7 @@ export const stepSchema = z
       .describe("Container image the step runs in.")
       .meta({ examples: ["alpine:3.20"] }),
     command: z
-      .array(z.string({ error: (issue: IssueInput) => `must be a string, got ${showValue(issue.input)}; quote it` }), {
+      .array(z.string({ error: quotedString }), {
         error: (issue: IssueInput) =>
           typeof issue.input === "string"
             ? `must be a list of strings, not a single string: use a list, e.g. ${COMMAND_EXAMPLE}`
@@ -212,7 +209,7 @@ export const stepSchema = z
 
 export const workflowSchema = z
   .strictObject({
-    description: text("a one-line description").optional().describe("What the workflow does; shown by list."),
+    description: z.string({ error: quotedString }).optional().describe("What the workflow does; shown by list."),
     breaker: name("breaker name")
       .optional()
       .describe("Breaker guarding this workflow; defaults to the workflow name. Workflows may share a breaker."),
