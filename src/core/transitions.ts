@@ -11,7 +11,7 @@ export type Decision =
   | { admitted: true; permit: Permit }
   | {
       admitted: false;
-      /** Why the call was refused, for the error message. */
+      /** Why the call was refused, said of the breaker: "is open". */
       reason: string;
       /** When a call may next be admitted; null when only a person can reopen it (forced open). */
       retryAt: number | null;
@@ -134,15 +134,15 @@ export function acquire(
       return { state, decision: { admitted: true, permit: { ...base, probe: false, expiresAt: null } } };
     }
     case "open":
-      return refuse("the breaker is open", state.openUntil);
+      return refuse("is open", state.openUntil);
     case "forced-open":
-      return refuse("the breaker was tripped by hand", state.forcedUntil);
+      return refuse("was tripped by hand (forced open)", state.forcedUntil);
     case "half-open": {
       if (state.probesInFlight.length >= policy.halfOpenMaxProbes) {
         const deadlines = state.probesInFlight.map((p) => p.expiresAt ?? Infinity);
         const next = Math.min(...deadlines);
         return refuse(
-          `the breaker is half-open and its ${policy.halfOpenMaxProbes} probe slot(s) are taken`,
+          `is half-open and its ${policy.halfOpenMaxProbes} probe slot(s) are taken`,
           Number.isFinite(next) ? next : null,
         );
       }

@@ -86,7 +86,7 @@ export function rejectionMessage(
   now: number,
   what: string,
 ): string {
-  const parts = [`circuit breaker "${view.name}" is ${view.status}: ${decision.reason}, so ${what} was not run.`];
+  const parts = [`circuit breaker "${view.name}" ${decision.reason}, so ${what} was not run.`];
   parts.push(`Failures: ${formatFailures(view)}.`);
   if (view.lastError) parts.push(`Last error: ${shorten(view.lastError.message)}.`);
   if (view.openedAt !== null) parts.push(`Opened at ${new Date(view.openedAt).toISOString()}.`);

@@ -65,7 +65,7 @@ async function runStep(step: ResolvedStep, executor: StepExecutor, workflowAttem
 function describeFailure(workflow: ResolvedWorkflow, failed: StepReport, step: ResolvedStep): string {
   const how = failed.timedOut ? `timed out after ${step.timeoutSeconds} s` : `exited with code ${failed.exitCode}`;
   const head = `workflow "${workflow.name}" failed: step "${failed.name}" ${how} (${failed.attempts} attempt(s))`;
-  const output = tail([failed.stdout, failed.stderr].filter((s) => s.trim() !== "").join("\n"));
+  const output = tail([failed.stdout, failed.stderr].map((s) => s.trimEnd()).filter((s) => s !== "").join("\n"));
   return output === "" ? head : `${head}\n${output}`;
 }
 

@@ -126,7 +126,7 @@ describe("open", () => {
     const b = opened();
     b.tick(59_999);
     const d = b.acquire();
-    expect(d).toEqual({ admitted: false, reason: "the breaker is open", retryAt: T0 + 60_000 });
+    expect(d).toEqual({ admitted: false, reason: "is open", retryAt: T0 + 60_000 });
     expect(b.state.counters.rejections).toBe(1);
     b.tick(1);
     const probe = b.acquire();
@@ -241,7 +241,7 @@ describe("manual control", () => {
     b.run(fail());
     b.state = trip(b.state, b.policy, b.now, null);
     b.tick(10 * 24 * 3600_000);
-    expect(b.acquire()).toEqual({ admitted: false, reason: "the breaker was tripped by hand", retryAt: null });
+    expect(b.acquire()).toEqual({ admitted: false, reason: "was tripped by hand (forced open)", retryAt: null });
     b.state = reset(b.state, b.policy, b.now);
     expect(b.state.status).toBe("closed");
     expect(b.state.consecutiveFailures).toBe(0);

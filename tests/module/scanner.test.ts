@@ -1,0 +1,116 @@
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { scan } from "../../node_modules/@dagger.io/dagger/dist/src/module/introspector/index.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? sources(p) : p.endsWith(".ts") ? [p] : [];
+  });
+}
+
+interface ScannedArg {
+  name: string;
+  description: string;
+  isOptional: boolean;
+  /** Set for arguments with a default in code (optional to the engine). */
+  defaultValue?: unknown;
+  defaultPath?: string;
+  type: { kind: string; name?: string; typeDef?: { kind: string; name?: string } };
+}
+interface ScannedFn {
+  name: string;
+  description: string;
+  cache: string | undefined;
+  returnType: { kind: string; name?: string };
+  arguments: Record<string, ScannedArg>;
+}
+interface ScannedObject {
+  name: string;
+  description: string;
+  methods: Record<string, ScannedFn>;
+  properties: Record<string, { name: string; isExposed: boolean; description: string }>;
+}
+
+// The scanner the engine runs to register the module (as its introspection entrypoint does:
+// parse only, no import), over the same files it would get.
+const scanned = (await scan([...sources(join(root, "src")), join(root, "sdk/src/api/client.gen.ts")], "circuit-breaker", false)) as unknown as {
+  description: string;
+  objects: Record<string, ScannedObject>;
+};
+
+const main = scanned.objects.CircuitBreaker as ScannedObject;
+const describeType = (t: ScannedArg["type"]) =>
+  t.kind === "LIST_KIND" ? `[${t.typeDef?.name ?? t.typeDef?.kind}]` : (t.name ?? t.kind);
+
+describe("the module as the engine registers it", () => {
+  it("has a documented CircuitBreaker object and a module description", () => {
+    expect(main).toBeDefined();
+    expect(main.description).toMatch(/^Circuit breakers for Dagger pipelines/);
+    expect(scanned.description).toMatch(/^Run CI\/CD workflows under circuit-breaker protection/);
+  });
+
+  it("exposes exactly the real functions, state-touching ones never cached", () => {
+    const fns = Object.fromEntries(Object.values(main.methods).map((m) => [m.name, m.cache ?? "default"]));
+    expect(fns).toEqual({
+      execute: "never",
+      run: "never",
+      protect: "never",
+      status: "never",
+      history: "never",
+      reset: "never",
+      trip: "never",
+      disable: "never",
+      listWorkflows: "default",
+      validateConfig: "default",
+    });
+  });
+
+  it("gives every function and every argument a description", () => {
+    for (const fn of Object.values(main.methods)) {
+      expect(fn.description.trim().length, `function ${fn.name}`).toBeGreaterThan(20);
+      for (const arg of Object.values(fn.arguments)) {
+        expect(arg.description.trim().length, `${fn.name}(${arg.name})`).toBeGreaterThan(5);
+      }
+    }
+    for (const prop of Object.values(scanned.objects.WorkflowRun?.properties ?? {})) {
+      expect(prop.description.trim().length, `WorkflowRun.${prop.name}`).toBeGreaterThan(5);
+    }
+  });
+
+  it("declares the arguments and types a caller uses", () => {
+    const signature = (name: string) =>
+      Object.values(Object.values(main.methods).find((m) => m.name === name)?.arguments ?? {}).map(
+        (a) => `${a.name}:${describeType(a.type)}${a.isOptional || a.defaultValue !== undefined ? "?" : ""}${a.defaultPath ? `=${a.defaultPath}` : ""}`,
+      );
+    expect(signature("execute")).toEqual([
+      "workflow:STRING_KIND",
+      "config:File=/config/dagger.yaml",
+      "params:[STRING_KIND]?",
+      "secretNames:[STRING_KIND]?",
+      "secrets:[Secret]?",
+      "source:Directory?",
+      "breaker:STRING_KIND?",
+      "useCircuitBreaker:BOOLEAN_KIND?",
+      "caching:BOOLEAN_KIND?",
+      "failureThreshold:INTEGER_KIND?",
+      "resetTimeout:INTEGER_KIND?",
+      "halfOpenTimeout:INTEGER_KIND?",
+      "maxRetries:INTEGER_KIND?",
+    ]);
+    expect(signature("protect")).toEqual(["container:Container", "breaker:STRING_KIND", "config:File?"]);
+    expect(signature("trip")).toEqual(["breaker:STRING_KIND", "duration:INTEGER_KIND?"]);
+    expect(signature("status")).toEqual(["breaker:STRING_KIND?", "format:STRING_KIND?"]);
+    const run = Object.values(main.methods).find((m) => m.name === "run");
+    expect(run?.returnType).toMatchObject({ kind: "OBJECT_KIND", name: "WorkflowRun" });
+  });
+
+  it("needs no constructor argument, so it works under MCP", () => {
+    const ctor = (main as unknown as { _constructor?: { arguments: Record<string, ScannedArg> } })._constructor;
+    for (const arg of Object.values(ctor?.arguments ?? {})) expect(arg.isOptional, arg.name).toBe(true);
+  });
+});

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../src/config/parse-config.js";
+import { resolveWorkflow, type ResolvedStep } from "../../src/config/resolve-workflow.js";
+import { backoffDelayMs, seededRandom } from "../../src/workflow/backoff.js";
+import { expectedDurationMs, runWorkflow, type StepExecutor, type StepRun } from "../../src/workflow/run-workflow.js";
+
+const yaml = `
+retry: { max_retries: 2, backoff_factor: 1, jitter: 0.5 }
+workflows:
+  pipeline:
+    steps:
+      - { name: lint, image: alpine, command: [lint] }
+      - { name: test, image: alpine, command: [test], timeout_seconds: 60, retries: 1 }
+      - { name: push, image: alpine, command: [push], depends_on: [lint, test], timeout_seconds: 30 }
+`;
+const workflow = resolveWorkflow(parseConfig(yaml, "pipeline.yaml"), "pipeline");
+
+/** Plays a script of exit codes per step and records the order steps started and ended. */
+class ScriptedExecutor implements StepExecutor {
+  events: string[] = [];
+  constructor(private readonly script: Record<string, number[]>) {}
+  async run(step: ResolvedStep): Promise<StepRun> {
+    this.events.push(`start ${step.name}`);
+    await new Promise((r) => setTimeout(r, step.name === "lint" ? 5 : 1));
+    const exitCode = this.script[step.name]?.shift() ?? 0;
+    this.events.push(`end ${step.name}`);
+    return { exitCode, stdout: `${step.name} out\n`, stderr: exitCode ? `${step.name} broke\nline 2\n` : "", durationMs: 1, timedOut: false };
+  }
+}
+
+const noSleep = { sleep: async () => {}, random: seededRandom(7) };
+
+describe("runWorkflow", () => {
+  it("runs independent steps together and dependants after them", async () => {
+    const exec = new ScriptedExecutor({});
+    const result = await runWorkflow(workflow, exec, noSleep);
+    expect(result.ok).toBe(true);
+    expect(exec.events.slice(0, 2).sort()).toEqual(["start lint", "start test"]);
+    expect(exec.events.indexOf("start push")).toBeGreaterThan(exec.events.indexOf("end lint"));
+    expect(result.output).toBe("--- step lint ---\nlint out\n\n--- step test ---\ntest out\n\n--- step push ---\npush out\n");
+  });
+
+  it("retries a step up to its own retries before failing the attempt", async () => {
+    const exec = new ScriptedExecutor({ test: [1, 0] });
+    const result = await runWorkflow(workflow, exec, noSleep);
+    expect(result.ok).toBe(true);
+    expect(result.attempts).toBe(1);
+    expect(result.steps.find((s) => s.name === "test")?.attempts).toBe(2);
+  });
+
+  it("retries the whole workflow with backoff, then reports the failing step", async () => {
+    const delays: number[] = [];
+    const exec = new ScriptedExecutor({ push: [3, 3, 3] });
+    const result = await runWorkflow(workflow, exec, { sleep: async (ms) => void delays.push(ms), random: () => 0.5 });
+    expect(result.ok).toBe(false);
+    expect(result.attempts).toBe(3);
+    expect(delays).toEqual([1000, 2000]);
+    expect(result.failedStep).toBe("push");
+    expect(result.exitCode).toBe(3);
+    expect(result.error).toBe('workflow "pipeline" failed: step "push" exited with code 3 (1 attempt(s))\npush out\npush broke\nline 2');
+  });
+
+  it("does not run dependants of a failed layer", async () => {
+    const exec = new ScriptedExecutor({ lint: [1, 1, 1] });
+    const result = await runWorkflow(workflow, exec, noSleep);
+    expect(result.ok).toBe(false);
+    expect(exec.events).not.toContain("start push");
+  });
+});
+
+describe("retry timing", () => {
+  it("doubles the delay and spreads it by the jitter, reproducibly with a seed", () => {
+    const policy = { backoffFactorMs: 1000, jitter: 0.2 };
+    const a = [1, 2, 3, 4].map((n) => backoffDelayMs(policy, n, seededRandom(42)));
+    const b = [1, 2, 3, 4].map((n) => backoffDelayMs(policy, n, seededRandom(42)));
+    expect(a).toEqual(b);
+    [1000, 2000, 4000, 8000].forEach((base, i) => {
+      expect(a[i]).toBeGreaterThanOrEqual(base * 0.8);
+      expect(a[i]).toBeLessThanOrEqual(base * 1.2);
+    });
+  });
+
+  it("bounds a workflow's run time from its step timeouts, or says it cannot", () => {
+    // per attempt: max(lint: none) -> unknown
+    expect(expectedDurationMs(workflow)).toBe(0);
+    const timed = resolveWorkflow(parseConfig(yaml.replace("command: [lint] }", "command: [lint], timeout_seconds: 10 }"), "p.yaml"), "pipeline");
+    // layer 1: max(10, 60*2) = 120 s; layer 2: 30 s; 3 attempts; backoff 1.5 s + 3 s at full jitter
+    expect(expectedDurationMs(timed)).toBe(150_000 * 3 + 1500 + 3000);
+  });
+});
