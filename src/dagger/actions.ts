@@ -68,7 +68,10 @@ export function toWorkflowRun(outcome: WorkflowOutcome): WorkflowRun {
 /** The policy for a breaker named outside any workflow: a workflow's that uses it, else the global one. */
 export function policyForBreaker(config: Config | null, breaker: string) {
   if (!config) return DEFAULT_POLICY;
-  const owner = Object.entries(config.workflows).find(([name, w]) => (w.breaker ?? name) === breaker)?.[1];
+  // Workflows sharing a breaker are checked to share its settings, so the first guarded one speaks for all.
+  const owner = Object.entries(config.workflows).find(
+    ([name, w]) => (w.breaker ?? name) === breaker && w.use_circuit_breaker !== false,
+  )?.[1];
   return toBreakerPolicy(mergeBreakerSettings(config.circuit_breaker, owner?.circuit_breaker));
 }
 
