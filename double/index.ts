@@ -1,0 +1,8 @@
+// The engine double: a stand-in for the Dagger engine for end-to-end tests (see README.md).
+export { startEngineDouble, defaultStateDir } from "./double.js";
+export type { EngineDouble, EngineDoubleOptions, CallOptions, CallResult } from "./double.js";
+export { runDaggerCall } from "./run.js";
+export type { DaggerCallResult, RunDaggerCallOptions } from "./run.js";
+export { readExecLog } from "./engine.js";
+export { decodeId, encodeId, isDoubleId } from "./values.js";
+export type { ModuleV, FunctionV, TypeDefV } from "./values.js";
