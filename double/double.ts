@@ -31,6 +31,11 @@ export interface EngineDoubleOptions {
   execTimeoutMs?: number;
   /** Base for relative host paths in File/Directory/Secret arguments. Default: cwd. */
   cwd?: string;
+  /**
+   * Keep module registrations (typedefs by source digest) here instead of in the state dir,
+   * so several state dirs register a module once. Default: env DAGGER_DOUBLE_MODULE_CACHE.
+   */
+  registrationCacheDir?: string;
 }
 
 export interface CallOptions {
@@ -97,7 +102,7 @@ export async function startEngineDouble(options: EngineDoubleOptions = {}): Prom
   const token = server.openSession(clientSession);
   let runtime: ModuleRuntime;
   try {
-    runtime = new ModuleRuntime(engine, server, env, resolve(cwd, options.moduleDir ?? "."), options.verbose);
+    runtime = new ModuleRuntime(engine, server, env, resolve(cwd, options.moduleDir ?? "."), options.verbose, options.registrationCacheDir);
   } catch (e) {
     await server.close();
     throw e;

@@ -3,7 +3,7 @@
 // secrets by HMAC, mounts by volume and path and sharing, file contents, workdir, args,
 // expect...), never the contents of a mounted cache volume. A chain that already ran
 // successfully is not run again, in this process or any other sharing the state dir.
-import { mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync, existsSync, readdirSync, statSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
 import { HOST_ROOT_DIRS, runSandboxed, type SandboxBind } from "./sandbox.js";
 import { ensureParents, mergeAt, normaliseRel, removePath, StateDir, type Manifest } from "./store.js";
@@ -206,9 +206,16 @@ export class Engine {
         }
       }
       this.store.materialise(state.rootfs, root);
-      for (const top of tops) mkdirSync(join(root, top), { recursive: true });
+      for (const top of tops) if (!existsSync(join(root, top))) mkdirSync(join(root, top));
       if (workRel && tops.has(workRel.split("/")[0]!)) mkdirSync(join(root, workRel), { recursive: true });
-      const rootBinds: SandboxBind[] = [...tops].sort().map((top) => ({ src: join(root, top), dest: `/${top}`, readOnly: false }));
+      // Top-level directories and files are bound read-write; top-level symlinks recreated.
+      const rootBinds: SandboxBind[] = [];
+      const symlinks: { target: string; dest: string }[] = [];
+      for (const top of [...tops].sort()) {
+        const st = lstatSync(join(root, top));
+        if (st.isSymbolicLink()) symlinks.push({ target: readlinkSync(join(root, top)), dest: `/${top}` });
+        else rootBinds.push({ src: join(root, top), dest: `/${top}`, readOnly: false });
+      }
 
       const mounts: SandboxBind[] = [];
       const locks: string[] = [];
@@ -251,14 +258,14 @@ export class Engine {
       for (const [k, v] of state.env) env[k] = v;
       for (const [k, ref] of state.secretEnv) env[k] = this.secretPlaintext(ref);
 
-      const dirs = workRel && !tops.has(workRel.split("/")[0]!) && !HOST_ROOT_DIRS.has(workRel.split("/")[0]!) ? [workdir] : [];
       const result = await runSandboxed({
         args,
         env,
         workdir,
         rootBinds,
+        symlinks,
         tmpFromRoot: tops.has("tmp"),
-        dirs,
+        dirs: [],
         mounts,
         locks: lockOrder,
         stdin: op.stdin,
@@ -279,10 +286,14 @@ export class Engine {
       let rootfs: Manifest = {};
       for (const [p, e] of Object.entries(state.rootfs)) if (!tops.has(p.split("/")[0]!)) rootfs[p] = e;
       for (const top of tops) {
-        if (existsSync(join(root, top)) && statSync(join(root, top)).isDirectory()) {
-          rootfs[top] = { k: "d", m: 0o755 };
-          Object.assign(rootfs, this.store.capture(join(root, top), exclude, top));
-        }
+        const full = join(root, top);
+        if (!existsSync(full) && !lstatSync(full, { throwIfNoEntry: false })) continue;
+        const st = lstatSync(full);
+        if (st.isSymbolicLink()) rootfs[top] = { k: "l", target: readlinkSync(full) };
+        else if (st.isDirectory()) {
+          rootfs[top] = { k: "d", m: st.mode & 0o777 };
+          Object.assign(rootfs, this.store.capture(full, exclude, top));
+        } else if (st.isFile()) rootfs[top] = { k: "f", d: this.store.putBlob(readFileSync(full)), m: st.mode & 0o777 };
       }
       for (const p of exclude) {
         // mount points bwrap created in our directories are not part of the container's files

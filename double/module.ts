@@ -11,8 +11,8 @@ import { fileURLToPath } from "node:url";
 import type { Engine } from "./engine.js";
 import { FunctionError, type FunctionCallCtx, type ResolverEnv } from "./resolvers.js";
 import type { DoubleServer } from "./server.js";
-import { clientGenFor } from "./sdk-stub.js";
-import { canonicalJson, deferred, digestOf, parseDurationMs, randomHex, sha256, toPascal } from "./util.js";
+import { clientGenFor, sdkDistDir } from "./sdk-stub.js";
+import { canonicalJson, deferred, digestOf, parseDurationMs, randomHex, sha256, toPascal, writeFileAtomic } from "./util.js";
 import { decodeId, isDoubleId, type FunctionV, type ModuleV, type ObjectTypeDefV } from "./values.js";
 
 const DOUBLE_RUNTIME_VERSION = "1";
@@ -63,9 +63,28 @@ function findGitRoot(start: string): string | undefined {
   }
 }
 
-/** dagger.json, package files, tsconfig and everything under src/ (not node_modules). */
+/**
+ * Where registrations (module typedefs by source digest) are kept: the state dir, unless
+ * DAGGER_DOUBLE_MODULE_CACHE names a directory shared by several state dirs (tests use this
+ * to register a fixture module once per run instead of once per state dir).
+ */
+function registrationCacheDir(engine: Engine, explicit?: string): string {
+  if (explicit) return resolve(explicit);
+  return process.env["DAGGER_DOUBLE_MODULE_CACHE"] ? resolve(process.env["DAGGER_DOUBLE_MODULE_CACHE"]) : engine.store.path("modules");
+}
+
+function sdkVersion(sourceDir: string): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(sdkDistDir(sourceDir), "..", "..", "package.json"), "utf8")) as { version?: string };
+    return pkg.version ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
+/** dagger.json, package files, tsconfig and everything under src/ (not node_modules), and the SDK version. */
 function sourceDigest(dir: string, sourceDir: string): string {
-  const parts: string[] = [`double-runtime:${DOUBLE_RUNTIME_VERSION}`];
+  const parts: string[] = [`double-runtime:${DOUBLE_RUNTIME_VERSION}`, `sdk:${sdkVersion(sourceDir)}`];
   const add = (file: string) => {
     if (existsSync(file) && statSync(file).isFile()) parts.push(`${relative(dir, file)}:${sha256(readFileSync(file))}`);
   };
@@ -104,6 +123,7 @@ export class ModuleRuntime {
     private readonly env: ResolverEnv,
     moduleDir: string,
     private readonly verbose = false,
+    private readonly registrationCache?: string,
   ) {
     this.info = readModuleInfo(moduleDir);
     this.tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
@@ -113,14 +133,20 @@ export class ModuleRuntime {
   typedefs(): Promise<ModuleV> {
     if (!this.registration) {
       this.registration = (async () => {
-        const cached = this.engine.store.readJson<ModuleV>("modules", `${this.info.digest}.json`);
-        if (cached) return cached;
+        const cacheFile = join(registrationCacheDir(this.engine, this.registrationCache), `${this.info.digest}.json`);
+        if (existsSync(cacheFile)) {
+          try {
+            return JSON.parse(readFileSync(cacheFile, "utf8")) as ModuleV;
+          } catch {
+            // unreadable: register again
+          }
+        }
         const json = await this.spawnCall("", "", "null", []);
         const id = JSON.parse(json) as unknown;
         if (typeof id !== "string") throw new Error(`engine double: registration returned ${json.slice(0, 200)}, not a module ID`);
         const mod = decodeId(id, "Module");
         if (mod.t !== "Module") throw new Error("engine double: registration did not return a Module");
-        this.engine.store.writeJson(mod.def, "modules", `${this.info.digest}.json`);
+        writeFileAtomic(cacheFile, JSON.stringify(mod.def));
         return mod.def;
       })();
       this.registration.catch(() => (this.registration = undefined));

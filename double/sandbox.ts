@@ -21,6 +21,8 @@ export interface SandboxSpec {
   workdir: string;
   /** Top-level directories that make up the container's own root filesystem layer. */
   rootBinds: SandboxBind[];
+  /** Top-level symlinks of the container's own files. */
+  symlinks: { target: string; dest: string }[];
   /** Whether /tmp is one of rootBinds (else it is a fresh tmpfs). */
   tmpFromRoot: boolean;
   /** Workdirs and mount points to create inside the sandbox before binding. */
@@ -84,6 +86,7 @@ function baseArgs(): string[] {
 export function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
   const args = baseArgs();
   for (const b of spec.rootBinds) args.push(b.readOnly ? "--ro-bind" : "--bind", b.src, b.dest);
+  for (const l of spec.symlinks) args.push("--symlink", l.target, l.dest);
   if (!spec.tmpFromRoot) args.push("--tmpfs", "/tmp");
   for (const d of spec.dirs) args.push("--dir", d);
   for (const m of spec.mounts) args.push(m.readOnly ? "--ro-bind" : "--bind", m.src, m.dest);
