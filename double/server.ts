@@ -52,6 +52,12 @@ export class DoubleServer {
         },
       );
     });
+    // Execs can take long and clients keep sockets alive between queries: never time
+    // a connection out (an idle keep-alive socket closed under a client that is about to
+    // reuse it shows up in the SDK as "socket hang up").
+    this.server.keepAliveTimeout = 0;
+    this.server.requestTimeout = 0;
+    this.server.headersTimeout = 0;
     await new Promise<void>((resolve, reject) => {
       this.server!.once("error", reject);
       this.server!.listen(0, "127.0.0.1", () => resolve());
