@@ -1,11 +1,15 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
+const sdk = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
 export default defineConfig({
   resolve: {
-    alias: {
-      "@dagger.io/dagger": fileURLToPath(new URL("./sdk/index.ts", import.meta.url)),
-    },
+    // The same mapping the engine forces in tsconfig `paths`.
+    alias: [
+      { find: /^@dagger\.io\/dagger$/, replacement: sdk("./sdk/index.ts") },
+      { find: /^@dagger\.io\/dagger\/telemetry$/, replacement: sdk("./sdk/src/telemetry/index.ts") },
+    ],
   },
   test: {
     include: ["tests/**/*.test.ts"],

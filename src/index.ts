@@ -9,6 +9,7 @@
  */
 import { dag, func, object, argument, type CacheVolume, type Container, type Directory, type File, type Secret } from "@dagger.io/dagger";
 import * as actions from "./dagger/actions.js";
+import type { BreakerPermit } from "./dagger/breaker-permit.js";
 import type { WorkflowRun } from "./dagger/workflow-run.js";
 import { DEFAULT_STATE_VOLUME, VolumeStateStore } from "./store/volume/volume-store.js";
 
@@ -147,6 +148,63 @@ export class CircuitBreaker {
     config?: File,
   ): Promise<Container> {
     return actions.protect(this.store(), container, breaker, config ?? null);
+  }
+
+  /**
+   * Ask a breaker for permission to make one call, for pipelines that are not one container.
+   * Fails with the same message as `execute` while the breaker is open. Record the outcome
+   * with `record` (or give the permit back with `cancel`).
+   */
+  @func({ cache: "never" })
+  async acquire(
+    /** Breaker name: letters, digits, ".", "_" and "-". */
+    breaker: string,
+    /** Config whose settings the breaker uses (a workflow with this breaker, else the global section). Built-in defaults when omitted. */
+    config?: File,
+    /** Seconds the call may take; a probe keeps its slot this long plus half_open_timeout. */
+    expectedDuration?: number,
+  ): Promise<BreakerPermit> {
+    return actions.acquire(this.store(), breaker, config ?? null, expectedDuration ?? null);
+  }
+
+  /** Record how a call made under a permit went; returns the breaker's status afterwards. */
+  @func({ cache: "never" })
+  async record(
+    /** The `token` of the permit `acquire` returned. */
+    permit: string,
+    /** True when the call succeeded. */
+    success: boolean,
+    /** What went wrong, shown as the breaker's last error. */
+    error?: string,
+    /** Exit code of the failed call; codes listed in ignored_exit_codes do not count. */
+    exitCode?: number,
+    /** How long the call took in milliseconds; measured from the permit when omitted. */
+    durationMs?: number,
+  ): Promise<string> {
+    return actions.record(this.store(), permit, {
+      success,
+      error: error ?? null,
+      exitCode: exitCode ?? null,
+      durationMs: durationMs ?? null,
+    });
+  }
+
+  /** Give a permit back without an outcome, when the call never ran; it does not count. */
+  @func({ cache: "never" })
+  async cancel(
+    /** The `token` of the permit `acquire` returned. */
+    permit: string,
+  ): Promise<string> {
+    return actions.cancelPermit(this.store(), permit);
+  }
+
+  /**
+   * Breaker counters and states in the Prometheus text format, for a Pushgateway or
+   * node-exporter's textfile directory.
+   */
+  @func({ cache: "never" })
+  async metrics(): Promise<string> {
+    return actions.metrics(this.store());
   }
 
   /** Show breakers as a table (state, failures, last error, next probe) or as JSON. */

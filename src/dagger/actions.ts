@@ -5,7 +5,11 @@ import { listWorkflows } from "../config/list-workflows.js";
 import { resolveWorkflow, type CallOverrides } from "../config/resolve-workflow.js";
 import { mergeBreakerSettings, toBreakerPolicy } from "../config/policies.js";
 import type { Config } from "../config/schema.js";
-import { stateOf, runProtected } from "../protection/run-protected.js";
+import { decodePermit, encodePermit } from "../protection/permit-token.js";
+import { acquirePermit, recordOutcome, runProtected, stateOf } from "../protection/run-protected.js";
+import { prometheusMetrics } from "../report/metrics.js";
+import { TraceObserver } from "../telemetry/trace-observer.js";
+import { BreakerPermit } from "./breaker-permit.js";
 import { historyTable, statusReport, statusTable } from "../report/status-report.js";
 import { renderTable } from "../report/table.js";
 import { parseParams, pairSecrets } from "../service/call-inputs.js";
@@ -34,7 +38,7 @@ export async function execute(store: StateStore, args: ExecuteArgs): Promise<Wor
   const secrets = pairSecrets(workflow, args.secretNames, args.secrets);
   const executor = new ContainerStepExecutor({ params, secrets, source: args.source, caching: workflow.caching });
   // Redacted before anything is recorded, so a printed secret never reaches breaker state.
-  return executeWorkflow(store, workflow, redacting(executor, await redactor([...secrets.values()])));
+  return executeWorkflow(store, workflow, redacting(executor, await redactor([...secrets.values()])), {}, new TraceObserver());
 }
 
 /** `execute`'s contract: the output on success, an error naming what failed otherwise. */
@@ -85,6 +89,7 @@ export async function protect(store: StateStore, container: Container, breaker: 
     policy,
     what: "the container",
     expectedDurationMs: 0,
+    observer: new TraceObserver(),
     run: async () => {
       const started = Date.now();
       try {
@@ -153,4 +158,56 @@ export async function validate(file: File): Promise<string> {
   const names = Object.keys(config.workflows);
   for (const workflow of names) resolveWorkflow(config, workflow);
   return `${name} is valid: ${names.length} workflow(s): ${names.join(", ")}`;
+}
+
+/** First half of the two-step API: a permit, or the same refusal `execute` gives. */
+export async function acquire(
+  store: StateStore,
+  breaker: string,
+  config: File | null,
+  expectedDurationSeconds: number | null,
+): Promise<BreakerPermit> {
+  validateBreakerName(breaker);
+  if (expectedDurationSeconds !== null && !(expectedDurationSeconds >= 0)) {
+    throw new Error(`--expected-duration must be a number of seconds >= 0, got ${expectedDurationSeconds}`);
+  }
+  const policy = policyForBreaker(config ? (await loadConfig(config)).config : null, breaker);
+  const permit = await acquirePermit(store, breaker, policy, "the call", (expectedDurationSeconds ?? 0) * 1000, new TraceObserver());
+  const result = new BreakerPermit();
+  result.id = permit.id;
+  result.breaker = permit.breaker;
+  result.probe = permit.probe;
+  result.expiresAt = permit.expiresAt === null ? "" : new Date(permit.expiresAt).toISOString();
+  result.token = encodePermit(permit, policy);
+  return result;
+}
+
+/** Second half: how the call went. Returns the breaker's status line after recording. */
+export async function record(
+  store: StateStore,
+  token: string,
+  outcome: { success: boolean; error: string | null; exitCode: number | null; durationMs: number | null },
+): Promise<string> {
+  const { permit, policy } = decodePermit(token);
+  const durationMs = outcome.durationMs ?? Math.max(0, Date.now() - permit.issuedAt);
+  const recorded = await recordOutcome(
+    store,
+    policy,
+    permit,
+    { ok: outcome.success, durationMs, exitCode: outcome.exitCode, error: outcome.error ?? undefined },
+    new TraceObserver(),
+  );
+  return statusTable([recorded.state], [], recorded.now);
+}
+
+/** Gives a permit back unused: the call never ran for reasons of the caller. */
+export async function cancelPermit(store: StateStore, token: string): Promise<string> {
+  const { permit, policy } = decodePermit(token);
+  const response = await store.apply({ op: "cancel", breaker: permit.breaker, policy, permit });
+  return statusTable([stateOf(response, permit.breaker)], [], response.now);
+}
+
+export async function metrics(store: StateStore): Promise<string> {
+  const response = await store.apply({ op: "read", breakers: null });
+  return prometheusMetrics(response.states, response.now);
 }

@@ -7,6 +7,7 @@ import { rejectionMessage, viewOf, type BreakerView } from "../core/view.js";
 import type { StateResponse } from "../store/request.js";
 import type { StateStore } from "../store/state-store.js";
 import { BreakerOpenError, CallerError, StateUnreadableError } from "./errors.js";
+import { silentObserver, type BreakerObserver } from "./observer.js";
 
 /** How a protected call ended, as the breaker should count it. */
 export interface CallResult<T> {
@@ -24,6 +25,7 @@ export interface ProtectedCall<T> {
   expectedDurationMs: number;
   run: (permit: Permit) => Promise<CallResult<T>>;
   clock?: () => number;
+  observer?: BreakerObserver;
 }
 
 export interface ProtectedResult<T> {
@@ -49,6 +51,7 @@ export async function acquirePermit(
   policy: BreakerPolicy,
   what: string,
   expectedDurationMs: number,
+  observer: BreakerObserver = silentObserver,
 ): Promise<Permit> {
   const response = await store.apply({ op: "acquire", breaker, policy, permitId: randomUUID(), expectedDurationMs });
   const state = stateOf(response, breaker);
@@ -56,9 +59,29 @@ export async function acquirePermit(
   if (!decision) throw new Error(`the state store did not decide on breaker "${breaker}"`);
   if (!decision.admitted) {
     const view = viewOf(state, response.now, policy);
-    throw new BreakerOpenError(rejectionMessage(view, decision, response.now, what), view, decision.retryAt);
+    const message = rejectionMessage(view, decision, response.now, what);
+    observer.observe({ kind: "rejected", breaker, status: state.status, reason: decision.reason, retryAt: decision.retryAt, message });
+    throw new BreakerOpenError(message, view, decision.retryAt);
   }
+  observer.observe({ kind: "admitted", breaker, permit: decision.permit, status: state.status });
   return decision.permit;
+}
+
+/** Records a permit's outcome and reports it to the observer. */
+export async function recordOutcome(
+  store: StateStore,
+  policy: BreakerPolicy,
+  permit: Permit,
+  outcome: CallOutcome,
+  observer: BreakerObserver = silentObserver,
+): Promise<{ state: BreakerState; effect: RecordEffect; now: number }> {
+  const response = await store.apply({ op: "record", breaker: permit.breaker, policy, permit, outcome });
+  const state = stateOf(response, permit.breaker);
+  const effect = response.effect ?? "counted";
+  // A transition this record caused carries the store time of this request.
+  const from = state.history.at(-1)?.at === response.now ? (state.history.at(-1)?.from ?? state.status) : state.status;
+  observer.observe({ kind: "recorded", breaker: permit.breaker, permit, outcome, effect, from, status: state.status });
+  return { state, effect, now: response.now };
 }
 
 /**
@@ -68,7 +91,8 @@ export async function acquirePermit(
  */
 export async function runProtected<T>(call: ProtectedCall<T>): Promise<ProtectedResult<T>> {
   const clock = call.clock ?? Date.now;
-  const permit = await acquirePermit(call.store, call.breaker, call.policy, call.what, call.expectedDurationMs);
+  const observer = call.observer ?? silentObserver;
+  const permit = await acquirePermit(call.store, call.breaker, call.policy, call.what, call.expectedDurationMs, observer);
   const started = clock();
   let result: CallResult<T>;
   try {
@@ -78,23 +102,16 @@ export async function runProtected<T>(call: ProtectedCall<T>): Promise<Protected
       await call.store.apply({ op: "cancel", breaker: call.breaker, policy: call.policy, permit });
     } else {
       const outcome = { ok: false, durationMs: clock() - started, exitCode: null, error: (e as Error).message ?? String(e) };
-      await call.store.apply({ op: "record", breaker: call.breaker, policy: call.policy, permit, outcome });
+      await recordOutcome(call.store, call.policy, permit, outcome, observer);
     }
     throw e;
   }
-  const response = await call.store.apply({
-    op: "record",
-    breaker: call.breaker,
-    policy: call.policy,
-    permit,
-    outcome: result.outcome,
-  });
-  const state = stateOf(response, call.breaker);
+  const recorded = await recordOutcome(call.store, call.policy, permit, result.outcome, observer);
   return {
     value: result.value,
     outcome: result.outcome,
-    effect: response.effect ?? "counted",
+    effect: recorded.effect,
     permit,
-    view: viewOf(state, response.now, call.policy),
+    view: viewOf(recorded.state, recorded.now, call.policy),
   };
 }

@@ -1,6 +1,7 @@
 import type { ResolvedWorkflow } from "../config/resolve-workflow.js";
 import type { BreakerView } from "../core/view.js";
 import { BreakerOpenError } from "../protection/errors.js";
+import type { BreakerObserver } from "../protection/observer.js";
 import { runProtected } from "../protection/run-protected.js";
 import type { StateStore } from "../store/state-store.js";
 import { expectedDurationMs, runWorkflow, type RunOptions, type StepExecutor, type WorkflowRunResult } from "../workflow/run-workflow.js";
@@ -28,6 +29,7 @@ export async function executeWorkflow(
   workflow: ResolvedWorkflow,
   executor: StepExecutor,
   options: RunOptions = {},
+  observer?: BreakerObserver,
 ): Promise<WorkflowOutcome> {
   const base = { workflow: workflow.name, breaker: workflow.breakerName };
   if (!workflow.useCircuitBreaker) {
@@ -42,6 +44,7 @@ export async function executeWorkflow(
       what: `workflow "${workflow.name}"`,
       expectedDurationMs: expectedDurationMs(workflow),
       clock: options.clock,
+      observer,
       run: async () => {
         const result = await runWorkflow(workflow, executor, options);
         return {

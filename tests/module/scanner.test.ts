@@ -60,6 +60,10 @@ describe("the module as the engine registers it", () => {
       execute: "never",
       run: "never",
       protect: "never",
+      acquire: "never",
+      record: "never",
+      cancel: "never",
+      metrics: "never",
       status: "never",
       history: "never",
       reset: "never",
@@ -77,8 +81,10 @@ describe("the module as the engine registers it", () => {
         expect(arg.description.trim().length, `${fn.name}(${arg.name})`).toBeGreaterThan(5);
       }
     }
-    for (const prop of Object.values(scanned.objects.WorkflowRun?.properties ?? {})) {
-      expect(prop.description.trim().length, `WorkflowRun.${prop.name}`).toBeGreaterThan(5);
+    for (const object of ["WorkflowRun", "BreakerPermit"]) {
+      const props = Object.values(scanned.objects[object]?.properties ?? {});
+      expect(props.length, object).toBeGreaterThan(3);
+      for (const prop of props) expect(prop.description.trim().length, `${object}.${prop.name}`).toBeGreaterThan(5);
     }
   });
 

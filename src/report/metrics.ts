@@ -1,0 +1,75 @@
+import type { BreakerState, Status } from "../core/state.js";
+import { viewOf } from "../core/view.js";
+
+/**
+ * Breaker counters in the Prometheus text exposition format (version 0.0.4), for a
+ * Pushgateway or node-exporter's textfile collector. Counters are lifetime totals kept in the
+ * breaker state, so they only reset when the state is deleted.
+ */
+
+const STATUSES: Status[] = ["closed", "open", "half-open", "forced-open", "disabled"];
+
+function escapeLabel(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+function labels(pairs: Record<string, string>): string {
+  return `{${Object.entries(pairs)
+    .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
+    .join(",")}}`;
+}
+
+interface Family {
+  name: string;
+  help: string;
+  type: "counter" | "gauge";
+  samples: { labels: Record<string, string>; value: number }[];
+}
+
+export function prometheusMetrics(states: BreakerState[], now: number): string {
+  const families: Family[] = [
+    { name: "circuit_breaker_calls_total", help: "Admitted calls by how they ended.", type: "counter", samples: [] },
+    { name: "circuit_breaker_rejections_total", help: "Calls refused without running.", type: "counter", samples: [] },
+    { name: "circuit_breaker_probes_total", help: "Half-open probes admitted.", type: "counter", samples: [] },
+    { name: "circuit_breaker_transitions_total", help: "State changes.", type: "counter", samples: [] },
+    { name: "circuit_breaker_state", help: "1 for the breaker's current state, 0 for the others.", type: "gauge", samples: [] },
+    { name: "circuit_breaker_consecutive_failures", help: "Failures in a row counted while closed.", type: "gauge", samples: [] },
+    { name: "circuit_breaker_probes_in_flight", help: "Probes admitted and not yet reported.", type: "gauge", samples: [] },
+    {
+      name: "circuit_breaker_next_probe_timestamp_seconds",
+      help: "Unix time when an open breaker admits its next probe; 0 when not waiting.",
+      type: "gauge",
+      samples: [],
+    },
+  ];
+  const [calls, rejections, probes, transitions, state, consecutive, inFlight, nextProbe] = families as [
+    Family, Family, Family, Family, Family, Family, Family, Family,
+  ];
+  for (const stored of states) {
+    const v = viewOf(stored, now);
+    const breaker = v.name;
+    const c = v.counters;
+    const outcomes: Record<string, number> = {
+      success: c.successes,
+      failure: c.failures,
+      ignored: c.ignored,
+      cancelled: c.cancelled,
+      expired: c.expiredProbes,
+    };
+    for (const [outcome, value] of Object.entries(outcomes)) calls.samples.push({ labels: { breaker, outcome }, value });
+    rejections.samples.push({ labels: { breaker }, value: c.rejections });
+    probes.samples.push({ labels: { breaker }, value: c.probes });
+    transitions.samples.push({ labels: { breaker }, value: c.stateChanges });
+    for (const s of STATUSES) state.samples.push({ labels: { breaker, state: s }, value: v.status === s ? 1 : 0 });
+    consecutive.samples.push({ labels: { breaker }, value: v.failures.kind === "consecutive" ? v.failures.count : 0 });
+    inFlight.samples.push({ labels: { breaker }, value: v.probesInFlight });
+    const waiting = v.status === "open" || v.status === "forced-open";
+    nextProbe.samples.push({ labels: { breaker }, value: waiting && v.nextProbeAt !== null ? v.nextProbeAt / 1000 : 0 });
+  }
+  const lines: string[] = [];
+  for (const f of families) {
+    lines.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
+    for (const s of f.samples) lines.push(`${f.name}${labels(s.labels)} ${s.value}`);
+  }
+  return `${lines.join("\n")}\n`;
+}

@@ -1,0 +1,45 @@
+import { SpanStatusCode, type Attributes } from "@opentelemetry/api";
+import { getTracer } from "@dagger.io/dagger/telemetry";
+import type { BreakerEvent, BreakerObserver } from "../protection/observer.js";
+
+const iso = (t: number | null) => (t === null ? "" : new Date(t).toISOString());
+
+/** The attributes every breaker span carries, so a trace view can filter on them. */
+export function spanAttributes(event: BreakerEvent): Attributes {
+  const base: Attributes = { "circuit_breaker.name": event.breaker, "circuit_breaker.state": event.status };
+  switch (event.kind) {
+    case "admitted":
+      return { ...base, "circuit_breaker.decision": "admitted", "circuit_breaker.probe": event.permit.probe, "circuit_breaker.permit": event.permit.id };
+    case "rejected":
+      return { ...base, "circuit_breaker.decision": "rejected", "circuit_breaker.reason": event.reason, "circuit_breaker.next_probe_at": iso(event.retryAt) };
+    case "recorded":
+      return {
+        ...base,
+        "circuit_breaker.outcome": event.outcome.ok ? "success" : "failure",
+        "circuit_breaker.effect": event.effect,
+        "circuit_breaker.probe": event.permit.probe,
+        "circuit_breaker.previous_state": event.from,
+        "circuit_breaker.duration_ms": event.outcome.durationMs,
+      };
+  }
+}
+
+function spanName(event: BreakerEvent): string {
+  if (event.kind === "admitted") return `circuit breaker ${event.breaker}: ${event.permit.probe ? "probe admitted" : "admitted"}`;
+  if (event.kind === "rejected") return `circuit breaker ${event.breaker}: rejected (${event.status})`;
+  return event.from !== event.status
+    ? `circuit breaker ${event.breaker}: ${event.from} -> ${event.status}`
+    : `circuit breaker ${event.breaker}: ${event.outcome.ok ? "success" : "failure"} recorded`;
+}
+
+/**
+ * Shows each breaker decision as a short span in Dagger's trace view (through the SDK's
+ * OpenTelemetry setup), a rejection marked as an error so it stands out.
+ */
+export class TraceObserver implements BreakerObserver {
+  observe(event: BreakerEvent): void {
+    const span = getTracer("circuit-breaker").startSpan(spanName(event), spanAttributes(event));
+    if (event.kind === "rejected") span.setStatus({ code: SpanStatusCode.ERROR, message: event.message });
+    span.end();
+  }
+}
