@@ -21,7 +21,8 @@ import { DEFAULT_STATE_VOLUME, VolumeStateStore } from "./store/volume/volume-st
  */
 @object()
 export class CircuitBreaker {
-  stateVolume: CacheVolume | null;
+  // Left undefined rather than null when not given: the SDK cannot serialise a null object field.
+  stateVolume?: CacheVolume;
   stateVolumeName: string;
 
   constructor(
@@ -32,7 +33,7 @@ export class CircuitBreaker {
      */
     stateVolume?: CacheVolume,
   ) {
-    this.stateVolume = stateVolume ?? null;
+    this.stateVolume = stateVolume;
     this.stateVolumeName = stateVolume ? "given by the caller" : DEFAULT_STATE_VOLUME;
   }
 
