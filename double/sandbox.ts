@@ -47,6 +47,16 @@ const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
 const MAX_OUTPUT = 32 * 1024 * 1024;
 
 let checked: string | undefined;
+const tools = { bwrap: "bwrap", flock: "flock" };
+
+/** Absolute path of a tool on the double's own PATH (the container's PATH may differ). */
+function which(name: string): string {
+  for (const dir of (process.env["PATH"] ?? "/usr/bin:/bin").split(":")) {
+    const p = `${dir || "."}/${name}`;
+    if (existsSync(p)) return p;
+  }
+  return name;
+}
 const running = new Set<() => void>();
 
 /** Kill every exec still running in this process (used by close()). */
@@ -58,7 +68,9 @@ export function killAllSandboxes(): void {
 /** Fail early, with a clear message, when bubblewrap cannot create a sandbox here. */
 export function checkSandbox(): void {
   if (checked === "ok") return;
-  const r = spawnSync("bwrap", [...baseArgs(), "--", "true"], { encoding: "utf8" });
+  tools.bwrap = which("bwrap");
+  tools.flock = which("flock");
+  const r = spawnSync(tools.bwrap, [...baseArgs(), "--", "true"], { encoding: "utf8" });
   if (r.error || r.status !== 0) {
     throw new Error(
       `engine double: bubblewrap (bwrap) cannot create a sandbox on this machine: ${
@@ -66,7 +78,7 @@ export function checkSandbox(): void {
       }. Install it (apt-get install bubblewrap) and allow user namespaces, or run as root.`,
     );
   }
-  const f = spawnSync("flock", ["--version"], { encoding: "utf8" });
+  const f = spawnSync(tools.flock, ["--version"], { encoding: "utf8" });
   if (f.error) throw new Error(`engine double: flock (util-linux) is required: ${f.error.message}`);
   checked = "ok";
 }
@@ -93,11 +105,11 @@ export function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
   args.push("--chdir", spec.workdir, "--json-status-fd", "3", "--", ...spec.args);
 
   // `flock FILE flock FILE2 ... bwrap ARGS`: each flock holds its lock while its child runs.
-  let cmd = "bwrap";
+  let cmd = tools.bwrap;
   let argv = args;
   for (const lock of [...spec.locks].reverse()) {
     argv = [lock, cmd, ...argv];
-    cmd = "flock";
+    cmd = tools.flock;
   }
   const env = { ...spec.env };
   if (!("PATH" in env)) env.PATH = DEFAULT_PATH;

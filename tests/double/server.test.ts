@@ -131,6 +131,18 @@ describe("withExec", () => {
     expect(second?.trim().split(" ").filter((n) => !["PWD", "SHLVL", "_"].includes(n))).toEqual(["GREETING", "PATH"]);
   });
 
+  it("finds its own tools whatever PATH the container sets", async () => {
+    const vol = await volumeId("path-test");
+    const r = ok<{ container: { withEnvVariable: { withMountedCache: { withExec: { stdout: string } } } } }>(
+      await double.query(
+        `query($vol: ID!) { container { withEnvVariable(name: "PATH", value: "/nowhere") { withMountedCache(path: "/v", cache: $vol, sharing: LOCKED) {
+          withExec(args: ["/bin/sh", "-c", "echo $PATH"]) { stdout } } } } }`,
+        { vol },
+      ),
+    );
+    expect(r.container.withEnvVariable.withMountedCache.withExec.stdout).toBe("/nowhere\n");
+  });
+
   it("returns exec errors like the engine: exit code, stdout and stderr in the message and extensions", async () => {
     const r = await double.query(
       `{ container { from(address: "alpine") { withExec(args: ["sh", "-c", "echo out; echo boom >&2; exit 7"]) { stdout } } } }`,
