@@ -257,8 +257,12 @@ export class Engine {
       const env: Record<string, string> = {};
       for (const [k, v] of state.env) env[k] = v;
       for (const [k, ref] of state.secretEnv) env[k] = this.secretPlaintext(ref);
+      const secretValues = [
+        ...[...state.secretEnv.values()].map((r) => this.secretPlaintext(r)),
+        ...[...state.mounts.values()].filter((m) => m.kind === "secret").map((m) => this.secretPlaintext(m.secret!)),
+      ].filter((v) => v.length > 0);
 
-      const result = await runSandboxed({
+      const raw = await runSandboxed({
         args,
         env,
         workdir,
@@ -271,6 +275,8 @@ export class Engine {
         stdin: op.stdin,
         timeoutMs: this.options.execTimeoutMs,
       });
+      // Like the engine, secret values are scrubbed from the exec's output.
+      const result = { ...raw, stdout: scrub(raw.stdout, secretValues), stderr: scrub(raw.stderr, secretValues) };
       if (this.options.verbose) {
         process.stderr.write(`[engine double] exec ${JSON.stringify(args)} -> ${result.exitCode}\n${result.stdout}${result.stderr}`);
       }
@@ -397,6 +403,12 @@ export class Engine {
     }
     return undefined;
   }
+}
+
+function scrub(text: string, secrets: string[]): string {
+  let out = text;
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(s).join("***");
+  return out;
 }
 
 function subTree(manifest: Manifest, rel: string): Manifest {

@@ -278,8 +278,17 @@ describe("secrets and the exec log", () => {
       ),
     );
     expect(r.container.withSecretVariable.withExec.stdout.trim()).toBe(String(plaintext.length));
+    // printed secrets are scrubbed from the output, as the engine does
+    const printed = ok<{ container: { withSecretVariable: { withExec: { stdout: string } } } }>(
+      await double.query(
+        `query($s: ID!) { container { withSecretVariable(name: "TOKEN", secret: $s) { withExec(args: ["sh", "-c", "echo token=$TOKEN"]) { stdout } } } }`,
+        { s: secret },
+      ),
+    );
+    expect(printed.container.withSecretVariable.withExec.stdout).toBe("token=***\n");
     const line = execLog(stateDir).at(-1)!;
     expect(line.secretEnv).toEqual(["TOKEN"]);
+    expect(line.args).toEqual(["sh", "-c", "echo token=$TOKEN"]);
     const grep = (dir: string): string[] =>
       readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
         e.isDirectory() ? grep(join(dir, e.name)) : readFileSync(join(dir, e.name)).includes(plaintext) ? [join(dir, e.name)] : [],
