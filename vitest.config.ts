@@ -8,7 +8,7 @@ export default defineConfig({
     // The same mapping the engine forces in tsconfig `paths`.
     alias: [
       { find: /^@dagger\.io\/dagger$/, replacement: sdk("./sdk/index.ts") },
-      { find: /^@dagger\.io\/dagger\/telemetry$/, replacement: sdk("./sdk/src/telemetry/index.ts") },
+      { find: /^@dagger\.io\/dagger\/telemetry$/, replacement: sdk("./sdk/telemetry.ts") },
     ],
   },
   test: {

@@ -9,7 +9,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const marker = "// circuit-breaker: offline shim over the npm SDK";
 const shims = {
   "sdk/index.ts": `${marker}\nexport * from "../node_modules/@dagger.io/dagger/dist/src/index.js";\n`,
-  "sdk/src/telemetry/index.ts": `${marker}\nexport * from "../../../node_modules/@dagger.io/dagger/dist/src/telemetry/index.js";\n`,
+  "sdk/telemetry.ts": `${marker}\nexport * from "../node_modules/@dagger.io/dagger/dist/src/telemetry/index.js";\n`,
 };
 
 // The SDK's scanner finds core types (Container, File...) by reading a file named client.gen.ts,

@@ -1,0 +1,47 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readExecLog, runDaggerCall, type DaggerCallResult } from "../../double/index.js";
+
+export const CONFIG = "tests/e2e/e2e.yaml";
+/** The program the state container runs; its execs are the state operations. */
+export const isStateExec = (args: string[]) => args[0] === "node" && (args[1] ?? "").includes("/opt/circuit-breaker/state-op-");
+
+/** One engine, many `dagger call` processes: a state dir they share. */
+export class Engine {
+  readonly stateDir = mkdtempSync(join(tmpdir(), "circuit-breaker-e2e-"));
+
+  call(...argv: string[]): Promise<DaggerCallResult & { ms: number }> {
+    const started = Date.now();
+    return runDaggerCall(argv, { env: { DAGGER_DOUBLE_STATE_DIR: this.stateDir }, timeoutMs: 240_000 }).then((r) => ({
+      ...r,
+      ms: Date.now() - started,
+    }));
+  }
+
+  execute(workflow: string, ...flags: string[]) {
+    return this.call("execute", "--workflow", workflow, "--config", CONFIG, ...flags);
+  }
+
+  async status(breaker: string): Promise<StatusJson> {
+    const r = await this.call("status", "--breaker", breaker, "--format", "json");
+    if (r.code !== 0) throw new Error(`status failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as StatusJson;
+  }
+
+  execs() {
+    return readExecLog(this.stateDir) as { callId: string; args: string[]; cached: boolean; exitCode: number }[];
+  }
+}
+
+export interface StatusJson {
+  version: number;
+  breakers: {
+    name: string;
+    state: string;
+    failures: { kind: string; count?: number; threshold?: number };
+    nextProbeAt: string | null;
+    probesInFlight: number;
+    counters: Record<string, number>;
+  }[];
+}
