@@ -34,6 +34,11 @@ export interface StateResponse {
   effect?: RecordEffect;
   /** Breakers whose state could not be read; nothing was written for them. */
   problems: StateProblem[];
+  /**
+   * Things a person should see although the request did not fail, e.g. a call let through
+   * unprotected because the store was unreachable under a fail-open policy.
+   */
+  warnings?: string[];
 }
 
 const breaker = z.string().check(z.minLength(1));
