@@ -49,9 +49,11 @@ describe("execute under a breaker whose state lives in a cache volume", () => {
   });
 
   it("after the open time admits exactly the permitted probes among runs started together, and closes", async () => {
-    await new Promise((r) => setTimeout(r, 4_500));
+    const nextProbeAt = (await engine.status("flaky")).breakers[0]?.nextProbeAt;
+    expect(nextProbeAt).toBeTruthy();
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(nextProbeAt ?? "") - Date.now() + 500)));
     const runs = await Promise.all(
-      [1, 2, 3, 4].map(() => engine.execute("flaky", "--params", "SERVICE_UP=true,SLEEP=20")),
+      [1, 2, 3, 4].map(() => engine.execute("flaky", "--params", "SERVICE_UP=true,SLEEP=40")),
     );
     const ok = runs.filter((r) => r.code === 0);
     const refused = runs.filter((r) => r.code !== 0);
