@@ -1,0 +1,78 @@
+import { Redis } from "ioredis";
+import { isAuthFailure } from "./errors.js";
+import { ioredisOptions, type RedisStoreOptions, type ResolvedOptions } from "./options.js";
+import { defineScripts } from "./commands.js";
+
+/**
+ * One ioredis connection and the knowledge of whether it can take a command now. ioredis is
+ * configured to reject rather than queue while disconnected, so before each request the store
+ * waits here, up to its deadline, for the connection to be ready. The connection is opened on
+ * first use, so constructing a store costs nothing and never fails on the network.
+ */
+export class RedisConnection {
+  readonly redis: Redis;
+  /** The last connection error, to explain a timeout ("ECONNREFUSED", "WRONGPASS ..."). */
+  private lastError: Error | null = null;
+  private closed = false;
+
+  constructor(options: RedisStoreOptions, resolved: ResolvedOptions) {
+    const settings = ioredisOptions(options, resolved);
+    this.redis = "url" in options ? new Redis(options.url, settings) : new Redis(settings);
+    defineScripts(this.redis);
+    // Without a listener ioredis prints every reconnection failure; the store reports them
+    // through its own errors instead.
+    this.redis.on("error", (e: Error) => {
+      this.lastError = e;
+    });
+    this.redis.on("ready", () => {
+      this.lastError = null;
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Why the connection is not ready, as best known. */
+  get reason(): string | null {
+    return this.lastError?.message ?? null;
+  }
+
+  /**
+   * Resolves once a command can be sent; rejects at `deadline` (a `performance.now()` time)
+   * with the last connection error, or at once when Redis refuses the credentials.
+   */
+  async ready(deadline: number): Promise<void> {
+    const redis = this.redis;
+    if (redis.status === "ready") return;
+    if (this.lastError && isAuthFailure(this.lastError)) throw this.lastError;
+    if (redis.status === "wait") redis.connect().catch(() => undefined);
+    await new Promise<void>((resolve, reject) => {
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        redis.off("ready", onReady);
+        redis.off("error", onError);
+        redis.off("end", onEnd);
+        settle();
+      };
+      const onReady = () => done(resolve);
+      const onError = (e: Error) => {
+        if (isAuthFailure(e)) done(() => reject(e));
+      };
+      const onEnd = () => done(() => reject(new Error("the connection was closed")));
+      const timer = setTimeout(
+        () => done(() => reject(new Error(this.reason ?? `no connection within the timeout (status: ${redis.status})`))),
+        Math.max(0, deadline - performance.now()),
+      );
+      redis.on("ready", onReady);
+      redis.on("error", onError);
+      redis.on("end", onEnd);
+    });
+  }
+
+  /** Drops the connection at once; commands in flight are rejected, nothing is retried. */
+  close(): void {
+    this.closed = true;
+    this.redis.disconnect(false);
+  }
+}

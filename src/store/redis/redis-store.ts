@@ -1,0 +1,170 @@
+import { serializeState } from "../../core/serialize.js";
+import { applyRequest, readStates, type WriteRequest } from "../apply.js";
+import type { StateRequest, StateResponse } from "../request.js";
+import type { StateStore } from "../state-store.js";
+import { retryDelayMs } from "./backoff.js";
+import { breakerNames, compareAndSet, snapshot } from "./commands.js";
+import { RedisConnection } from "./connection.js";
+import { Deadline } from "./deadline.js";
+import {
+  RedisAuthError,
+  RedisCommandError,
+  RedisConflictError,
+  RedisStoreClosedError,
+  RedisUnavailableError,
+  isAuthFailure,
+} from "./errors.js";
+import { admitUnprotected, dropReport, isUnrecordedPermit } from "./fail-open.js";
+import { RedisKeys } from "./keys.js";
+import { resolveOptions, type RedisStoreOptions, type ResolvedOptions } from "./options.js";
+import { emptyStats, type RedisStoreStats } from "./stats.js";
+
+/**
+ * Breaker state in Redis, shared by runners on any number of machines.
+ *
+ * Each write request is an optimistic transaction: read the breaker's text together with the
+ * server time (one round trip), apply the pure core in Node, then write with a compare-and-set
+ * script that succeeds only if the text is still the one read (one round trip). A lost race is
+ * redone, a bounded number of times. Nothing is locked, so a runner that dies mid-request, or
+ * a workflow that runs for an hour between `acquire` and `record`, holds nothing up.
+ *
+ * The clock is Redis's (`TIME`), not this machine's. Runners on different machines share a
+ * breaker, and their clocks disagree; with each runner's own clock, an open time or probe
+ * deadline written by one runner would be judged by another's clock, and a runner whose clock
+ * is a minute behind would keep a breaker open a minute longer. One server clock gives every
+ * runner the same "now", and costs nothing: the time comes back in the same script as the
+ * state. (If a failover swaps in a server whose clock is behind, the core already refuses to
+ * let a backwards clock stretch a wait.)
+ *
+ * A request that times out may still have been applied: a write Redis received just before
+ * the deadline completes even though its answer arrives too late. For an `acquire` that means
+ * an admission counted with nobody holding the permit; a probe permit lost that way expires at
+ * its deadline, like any probe whose runner crashed.
+ */
+export class RedisStateStore implements StateStore {
+  readonly description: string;
+  private readonly settings: ResolvedOptions;
+  private readonly keys: RedisKeys;
+  private readonly connection: RedisConnection;
+  private readonly counts = emptyStats();
+
+  constructor(options: RedisStoreOptions) {
+    this.settings = resolveOptions(options);
+    this.keys = new RedisKeys(this.settings.prefix);
+    this.connection = new RedisConnection(options, this.settings);
+    this.description = `Redis at ${this.settings.address} (key prefix "${this.settings.prefix}")`;
+  }
+
+  /** A copy of the counters, for benchmarks and diagnostics. */
+  stats(): RedisStoreStats {
+    return { ...this.counts };
+  }
+
+  get failurePolicy(): ResolvedOptions["failurePolicy"] {
+    return this.settings.failurePolicy;
+  }
+
+  /** Disconnects. Requests in flight are rejected; later ones fail at once. */
+  async close(): Promise<void> {
+    this.connection.close();
+  }
+
+  async apply(request: StateRequest): Promise<StateResponse> {
+    this.counts.requests += 1;
+    // Nothing in Redis belongs to a permit issued without it, whatever the policy is now.
+    if ((request.op === "record" || request.op === "cancel") && isUnrecordedPermit(request.permit)) {
+      return dropReport(request, Date.now(), "");
+    }
+    if (this.connection.isClosed) throw new RedisStoreClosedError(this.settings.address);
+    const breaker = request.op === "read" ? null : request.breaker;
+    // Names are checked before any network traffic: a bad name is the caller's mistake.
+    if (breaker !== null) this.keys.breaker(breaker);
+    const deadline = new Deadline(this.settings.timeoutMs);
+    try {
+      const work = request.op === "read" ? this.read(request.breakers, deadline) : this.write(request, deadline);
+      return await deadline.race(work, () => new RedisCommandError(new Error(this.timeoutDetail())));
+    } catch (e) {
+      const failure = this.explain(e, request, breaker);
+      if (failure instanceof RedisUnavailableError && this.settings.failurePolicy === "fail-open") {
+        const why = `Redis at ${this.settings.address} could not be used within ${this.settings.timeoutMs} ms (${failure.detail})`;
+        if (request.op === "acquire") {
+          this.counts.failedOpen += 1;
+          return admitUnprotected(request, Date.now(), why);
+        }
+        if (request.op === "record" || request.op === "cancel") {
+          this.counts.failedOpen += 1;
+          return dropReport(request, Date.now(), why);
+        }
+      }
+      throw failure;
+    }
+  }
+
+  private timeoutDetail(): string {
+    const reason = this.connection.reason;
+    return `no answer within ${this.settings.timeoutMs} ms${reason ? `; last connection error: ${reason}` : ""}`;
+  }
+
+  /** Turns a failure to talk to Redis into one of the store's errors; anything else is a bug and passes unchanged. */
+  private explain(error: unknown, request: StateRequest, breaker: string | null): unknown {
+    if (!(error instanceof RedisCommandError)) return error;
+    if (isAuthFailure(error.cause)) return new RedisAuthError(this.settings.address, error.message);
+    this.counts.unavailable += 1;
+    return new RedisUnavailableError(this.settings.address, this.settings.timeoutMs, request.op, breaker, error.message);
+  }
+
+  private async ready(deadline: Deadline): Promise<void> {
+    try {
+      await this.connection.ready(deadline.at);
+    } catch (e) {
+      throw new RedisCommandError(e);
+    }
+  }
+
+  private async read(names: string[] | null, deadline: Deadline): Promise<StateResponse> {
+    await this.ready(deadline);
+    const breakers = names ?? (await breakerNames(this.connection.redis, this.keys.names)).sort();
+    const snap = await snapshot(
+      this.connection.redis,
+      breakers.map((name) => this.keys.breaker(name)),
+    );
+    const entries = breakers.flatMap((breaker, i) => {
+      const text = snap.texts[i] ?? null;
+      return text === null ? [] : [{ breaker, text }];
+    });
+    return readStates(entries, snap.now);
+  }
+
+  private async write(request: WriteRequest, deadline: Deadline): Promise<StateResponse> {
+    const redis = this.connection.redis;
+    const keys = { breaker: this.keys.breaker(request.breaker), names: this.keys.names };
+    const readNow = async () => {
+      if (deadline.passed) throw new RedisCommandError(new Error(this.timeoutDetail()));
+      await this.ready(deadline);
+      const snap = await snapshot(redis, [keys.breaker]);
+      return { now: snap.now, text: snap.texts[0] ?? null };
+    };
+    let seen = await readNow();
+    for (let attempt = 1; ; attempt++) {
+      const { next, response } = applyRequest(request, seen.text, seen.now);
+      // Unreadable state is reported and left exactly as it is.
+      if (next === null) return response;
+      if (deadline.passed) throw new RedisCommandError(new Error(this.timeoutDetail()));
+      this.counts.writes += 1;
+      const result = await compareAndSet(redis, keys, request.breaker, seen.text, serializeState(next));
+      if (result.written) return response;
+      this.counts.conflicts += 1;
+      if (attempt >= this.settings.maxAttempts) {
+        this.counts.exhausted += 1;
+        throw new RedisConflictError(this.settings.address, request.breaker, attempt);
+      }
+      const delay = retryDelayMs(attempt);
+      if (delay === 0) {
+        seen = { now: result.now, text: result.current };
+      } else {
+        await deadline.sleep(delay);
+        seen = await readNow();
+      }
+    }
+  }
+}
