@@ -1,0 +1,106 @@
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { volumeDir } from "../../double/index.js";
+import { CONFIG, Engine, isStateExec } from "./harness.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The module's default state volume as the double keeps it on disk. */
+const stateFile = (engine: Engine, breaker: string) =>
+  join(volumeDir(engine.stateDir, "circuit-breaker-state", "circuit-breaker"), "breakers", `${breaker}.json`);
+
+async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 120_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+describe("hostile conditions", () => {
+  const engine = new Engine();
+
+  it("gives back the slot of a probe killed with SIGKILL mid-run, as documented", async () => {
+    expect((await engine.call("trip", "--breaker", "killed-probe", "--duration", "1")).code).toBe(0);
+    await sleep(1_200);
+
+    // A `dagger call` whose probe is killed, process group and all, while its step runs.
+    const tsx = createRequire(import.meta.url).resolve("tsx/cli");
+    const victim = spawn(process.execPath, [tsx, "scripts/dagger-call.ts", "execute", "--workflow", "slow-probe", "--config", CONFIG, "--params", "SLEEP=120"], {
+      env: { ...process.env, DAGGER_DOUBLE_STATE_DIR: engine.stateDir },
+      detached: true,
+      stdio: "ignore",
+    });
+    const probe = await until("the probe to be admitted", () => {
+      if (!existsSync(stateFile(engine, "killed-probe"))) return undefined;
+      const s = JSON.parse(readFileSync(stateFile(engine, "killed-probe"), "utf8")) as { probesInFlight: { expiresAt: number }[] };
+      return s.probesInFlight[0];
+    });
+    process.kill(-(victim.pid as number), "SIGKILL");
+
+    // Its slot is held until its deadline: the step's 45 s timeout plus half_open_timeout 3 s.
+    const blocked = await engine.execute("slow-probe");
+    expect(blocked.stderr).toContain('circuit breaker "killed-probe" is half-open and its 1 probe slot(s) are taken');
+    expect(blocked.stderr).toContain(`Next probe allowed at ${new Date(probe.expiresAt).toISOString()}`);
+
+    await sleep(Math.max(0, probe.expiresAt - Date.now() + 200));
+    const afterDeadline = await engine.execute("slow-probe");
+    expect(afterDeadline.stderr).toContain('circuit breaker "killed-probe" is open');
+    expect(afterDeadline.stderr).toMatch(/Last error: probe \S+ did not report by its deadline/);
+
+    await sleep(2_500);
+    const recovered = await engine.execute("slow-probe");
+    expect(recovered.code, recovered.stderr).toBe(0);
+    expect(recovered.stdout.trim()).toBe("probed");
+    const status = await engine.status("killed-probe");
+    expect(status.breakers[0]).toMatchObject({ state: "closed" });
+    expect(status.breakers[0]?.counters).toMatchObject({ expiredProbes: 1, probes: 2 });
+  });
+
+  it("reports corrupted, truncated and unknown-version state without running or overwriting, and reset recovers", async () => {
+    expect((await engine.execute("flaky", "--breaker", "damaged", "--params", "SERVICE_UP=true")).code).toBe(0);
+    const file = stateFile(engine, "damaged");
+    const good = readFileSync(file, "utf8");
+    const cases: [string, string, RegExp][] = [
+      ["garbage", "\u0000\u0001 not json", /state of breaker "damaged" is unreadable: not JSON/],
+      ["truncated", good.slice(0, Math.floor(good.length / 2)), /state of breaker "damaged" is unreadable: not JSON/],
+      ["unknown version", good.replace('"version":1', '"version":99'), /state of breaker "damaged" is of an unknown version: found version 99, this module reads version 1/],
+    ];
+    for (const [label, text, message] of cases) {
+      writeFileSync(file, text);
+      const before = engine.execs().length;
+      const r = await engine.execute("flaky", "--breaker", "damaged", "--params", "SERVICE_UP=true");
+      expect(r.code, label).not.toBe(0);
+      expect(r.stderr, label).toMatch(message);
+      expect(r.stderr, label).toContain("Nothing was changed. Run `reset --breaker damaged`");
+      expect(engine.execs().slice(before).filter((e) => !isStateExec(e.args)), `${label}: nothing ran`).toHaveLength(0);
+      expect(readFileSync(file, "utf8"), `${label}: state left as it was`).toBe(text);
+    }
+    const table = await engine.call("status");
+    expect(table.stdout).toContain('! state of breaker "damaged" is of an unknown version');
+
+    expect((await engine.call("reset", "--breaker", "damaged")).code).toBe(0);
+    const again = await engine.execute("flaky", "--breaker", "damaged", "--params", "SERVICE_UP=true");
+    expect(again.code, again.stderr).toBe(0);
+  });
+
+  it("never runs anything the user did not write: parameters and names are data, not shell", async () => {
+    const r = await engine.execute("flaky", "--breaker", "shell-test", "--params", "SLEEP=0$(echo injected),SERVICE_UP=true");
+    // The step quotes "$SLEEP", so `sleep` receives the text as written and rejects it.
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("0$(echo injected)");
+    expect(r.stderr).not.toMatch(/^injected$/m);
+    const bad = await engine.execute("flaky", "--breaker", "x;touch /tmp/y");
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('breaker name "x;touch /tmp/y" has characters that are not allowed');
+    // Step commands reach the process as the config's argv, behind the timeout wrapper.
+    const runs = engine.execs().filter((e) => !isStateExec(e.args) && e.args.join(" ").includes("service down"));
+    expect(runs.length).toBeGreaterThan(0);
+    for (const e of runs) expect(e.args.slice(0, 4)).toEqual(["timeout", "60", "sh", "-c"]);
+  });
+});
