@@ -47,12 +47,32 @@ export class RedisConnection {
     if (redis.status === "ready") return;
     if (this.lastError && isAuthFailure(this.lastError)) throw this.lastError;
     if (redis.status === "wait") redis.connect().catch(() => undefined);
-    await new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(this.reason ?? `no connection within the timeout (status: ${redis.status})`)),
+        Math.max(0, deadline - performance.now()),
+      );
+    });
+    try {
+      await Promise.race([this.whenReady(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** One wait for the connection shared by every request, so a crowd adds no listeners. */
+  private waiting: Promise<void> | null = null;
+
+  private whenReady(): Promise<void> {
+    if (this.waiting) return this.waiting;
+    const redis = this.redis;
+    const waiting = new Promise<void>((resolve, reject) => {
       const done = (settle: () => void) => {
-        clearTimeout(timer);
         redis.off("ready", onReady);
         redis.off("error", onError);
         redis.off("end", onEnd);
+        this.waiting = null;
         settle();
       };
       const onReady = () => done(resolve);
@@ -60,14 +80,13 @@ export class RedisConnection {
         if (isAuthFailure(e)) done(() => reject(e));
       };
       const onEnd = () => done(() => reject(new Error("the connection was closed")));
-      const timer = setTimeout(
-        () => done(() => reject(new Error(this.reason ?? `no connection within the timeout (status: ${redis.status})`))),
-        Math.max(0, deadline - performance.now()),
-      );
       redis.on("ready", onReady);
       redis.on("error", onError);
       redis.on("end", onEnd);
     });
+    waiting.catch(() => undefined);
+    this.waiting = waiting;
+    return waiting;
   }
 
   /** Drops the connection at once; commands in flight are rejected, nothing is retried. */
