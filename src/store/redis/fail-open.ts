@@ -49,9 +49,10 @@ export function admitUnprotected(request: AcquireRequest, now: number, why: stri
 }
 
 /** Drops an outcome that cannot be recorded, without failing the caller. */
-export function dropReport(request: ReportRequest, now: number, why: string): StateResponse {
+/** `why` is null for a permit issued without Redis, which has nothing to report to. */
+export function dropReport(request: ReportRequest, now: number, why: string | null): StateResponse {
   const permit = request.permit;
-  const reason = isUnrecordedPermit(permit)
+  const reason = why === null || isUnrecordedPermit(permit)
     ? `permit ${permit.id} was issued while Redis was unreachable (fail-open), so there is nothing to ${request.op}`
     : `the ${request.op} of permit ${permit.id} was not stored: ${why} (failure policy: fail-open)` +
       (permit.probe ? "; the probe's slot is freed at its deadline, when it counts as a failure" : "");

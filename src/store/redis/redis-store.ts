@@ -73,7 +73,7 @@ export class RedisStateStore implements StateStore {
     this.counts.requests += 1;
     // Nothing in Redis belongs to a permit issued without it, whatever the policy is now.
     if ((request.op === "record" || request.op === "cancel") && isUnrecordedPermit(request.permit)) {
-      return dropReport(request, Date.now(), "");
+      return dropReport(request, Date.now(), null);
     }
     if (this.connection.isClosed) throw new RedisStoreClosedError(this.settings.address);
     const breaker = request.op === "read" ? null : request.breaker;
@@ -86,6 +86,7 @@ export class RedisStateStore implements StateStore {
     } catch (e) {
       const failure = this.explain(e, request, breaker);
       if (failure instanceof RedisUnavailableError && this.settings.failurePolicy === "fail-open") {
+        // The server's clock is out of reach, so these answers carry this machine's.
         const why = `Redis at ${this.settings.address} could not be used within ${this.settings.timeoutMs} ms (${failure.detail})`;
         if (request.op === "acquire") {
           this.counts.failedOpen += 1;
@@ -102,7 +103,7 @@ export class RedisStateStore implements StateStore {
 
   private timeoutDetail(): string {
     const reason = this.connection.reason;
-    return `no answer within ${this.settings.timeoutMs} ms${reason ? `; last connection error: ${reason}` : ""}`;
+    return reason ? `no answer; last connection error: ${reason}` : "no answer";
   }
 
   /** Turns a failure to talk to Redis into one of the store's errors; anything else is a bug and passes unchanged. */
