@@ -1,5 +1,6 @@
 import { classify, type CallOutcome } from "./outcome.js";
 import { describeTrip, openDurationMs, type BreakerPolicy } from "./policy.js";
+import { copyState as clone } from "./copy-state.js";
 import type { BreakerState, Permit, Status } from "./state.js";
 
 /**
@@ -36,10 +37,6 @@ function takeExpired(state: BreakerState, permit: Permit): boolean {
   if (at === -1) return false;
   state.expiredPermits.splice(at, 1);
   return true;
-}
-
-function clone(state: BreakerState): BreakerState {
-  return structuredClone(state);
 }
 
 function move(state: BreakerState, to: Status, now: number, reason: string, policy: BreakerPolicy): void {
@@ -111,6 +108,12 @@ export function advance(input: BreakerState, policy: BreakerPolicy, now: number)
   return state;
 }
 
+/** Counts a refusal and says why; a module-level function, so no closure is made per call. */
+function refuse(state: BreakerState, reason: string, retryAt: number | null): { state: BreakerState; decision: Decision } {
+  state.counters.rejections += 1;
+  return { state, decision: { admitted: false, reason, retryAt } };
+}
+
 /** Asks to run one call. */
 export function acquire(
   input: BreakerState,
@@ -123,31 +126,29 @@ export function acquire(
   state.policy = policy;
   state.updatedAt = now;
   const base = { id: permitId, breaker: state.name, generation: state.generation, issuedAt: now };
-  const refuse = (reason: string, retryAt: number | null) => {
-    state.counters.rejections += 1;
-    return { state, decision: { admitted: false as const, reason, retryAt } };
-  };
   switch (state.status) {
     case "closed":
     case "disabled": {
       state.counters.admitted += 1;
-      return { state, decision: { admitted: true, permit: { ...base, probe: false, expiresAt: null } } };
+      const permit: Permit = { id: base.id, breaker: base.breaker, generation: base.generation, issuedAt: base.issuedAt, probe: false, expiresAt: null };
+      return { state, decision: { admitted: true, permit } };
     }
     case "open":
-      return refuse("is open", state.openUntil);
+      return refuse(state, "is open", state.openUntil);
     case "forced-open":
-      return refuse("was tripped by hand (forced open)", state.forcedUntil);
+      return refuse(state, "was tripped by hand (forced open)", state.forcedUntil);
     case "half-open": {
       if (state.probesInFlight.length >= policy.halfOpenMaxProbes) {
         const deadlines = state.probesInFlight.map((p) => p.expiresAt ?? Infinity);
         const next = Math.min(...deadlines);
         return refuse(
+          state,
           `is half-open and its ${policy.halfOpenMaxProbes} probe slot(s) are taken`,
           Number.isFinite(next) ? next : null,
         );
       }
       const expected = Math.max(0, options.expectedDurationMs ?? 0);
-      const permit: Permit = { ...base, probe: true, expiresAt: now + expected + policy.halfOpenTimeoutMs };
+      const permit: Permit = { id: base.id, breaker: base.breaker, generation: base.generation, issuedAt: base.issuedAt, probe: true, expiresAt: now + expected + policy.halfOpenTimeoutMs };
       state.probesInFlight.push(permit);
       state.counters.admitted += 1;
       state.counters.probes += 1;

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { copyState } from "../../src/core/copy-state.js";
+import { DEFAULT_POLICY } from "../../src/core/policy.js";
+import { initialState } from "../../src/core/state.js";
+import { acquire, record } from "../../src/core/transitions.js";
+
+describe("copyState", () => {
+  it("copies every field and shares no object with the original", () => {
+    const policy = { ...DEFAULT_POLICY, trip: { kind: "failure-rate" as const, rate: 0.5, windowSize: 4, minimumCalls: 2 }, ignoredExitCodes: [75] };
+    let state = initialState("copy", 0);
+    for (let i = 0; i < 6; i++) {
+      const r = acquire(state, policy, i * 70_000, `p${i}`);
+      state = r.state;
+      if (r.decision.admitted) state = record(state, policy, i * 70_000, r.decision.permit, { ok: i % 3 === 0, durationMs: 1, exitCode: 1, error: "e" }).state;
+    }
+    state = acquire(state, policy, 1e7, "held").state;
+    expect(state.history.length).toBeGreaterThan(1);
+    expect(state.probesInFlight).toHaveLength(1);
+
+    const copy = copyState(state);
+    expect(copy).toEqual(state);
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(state));
+    const before = JSON.stringify(state);
+    copy.counters.admitted += 1;
+    copy.window.push(true);
+    copy.history[0]!.reason = "changed";
+    copy.probesInFlight[0]!.expiresAt = 1;
+    copy.policy!.ignoredExitCodes.push(1);
+    copy.lastError!.message = "changed";
+    expect(JSON.stringify(state)).toBe(before);
+  });
+});
