@@ -7,11 +7,12 @@
  * the service is back. Breaker state lives in a Dagger cache volume, so every `dagger call`
  * on an engine shares one set of breakers.
  */
-import { dag, func, object, argument, type CacheVolume, type Container, type Directory, type File, type Secret } from "@dagger.io/dagger";
+import { func, object, argument, type CacheVolume, type Container, type Directory, type File, type Secret, type Service } from "@dagger.io/dagger";
 import * as actions from "./dagger/actions.js";
+import { withStateStore } from "./dagger/state-store-choice.js";
+import type { StateStore } from "./store/state-store.js";
 import type { BreakerPermit } from "./dagger/breaker-permit.js";
 import type { WorkflowRun } from "./dagger/workflow-run.js";
-import { DEFAULT_STATE_VOLUME, VolumeStateStore } from "./store/volume/volume-store.js";
 
 /**
  * Circuit breakers for Dagger pipelines. Runs workflows from a YAML config, or any container
@@ -23,7 +24,11 @@ import { DEFAULT_STATE_VOLUME, VolumeStateStore } from "./store/volume/volume-st
 export class CircuitBreaker {
   // Left undefined rather than null when not given: the SDK cannot serialise a null object field.
   stateVolume?: CacheVolume;
-  stateVolumeName: string;
+  redis?: Service;
+  redisUrl?: string;
+  redisPassword?: Secret;
+  redisTls?: boolean;
+  redisFailurePolicy?: string;
 
   constructor(
     /**
@@ -32,13 +37,27 @@ export class CircuitBreaker {
      * volume to keep a separate set of breakers.
      */
     stateVolume?: CacheVolume,
+    /** A Redis service to keep state in instead, shared by runners on different engines. */
+    redis?: Service,
+    /** Address of a Redis to keep state in instead, e.g. redis://redis.internal:6379/0 (rediss:// for TLS). */
+    redisUrl?: string,
+    /** Password of that Redis. */
+    redisPassword?: Secret,
+    /** Connect to Redis with TLS. */
+    redisTls?: boolean,
+    /** When Redis is down or slower than 2 s: "fail-closed" (default: calls fail) or "fail-open" (calls run unprotected). */
+    redisFailurePolicy?: string,
   ) {
     this.stateVolume = stateVolume;
-    this.stateVolumeName = stateVolume ? "given by the caller" : DEFAULT_STATE_VOLUME;
+    this.redis = redis;
+    this.redisUrl = redisUrl;
+    this.redisPassword = redisPassword;
+    this.redisTls = redisTls;
+    this.redisFailurePolicy = redisFailurePolicy;
   }
 
-  private store(): VolumeStateStore {
-    return new VolumeStateStore(this.stateVolume ?? dag.cacheVolume(DEFAULT_STATE_VOLUME), this.stateVolumeName);
+  private withStore<T>(fn: (store: StateStore) => Promise<T>): Promise<T> {
+    return withStateStore(this, fn);
   }
 
   /**
@@ -77,7 +96,7 @@ export class CircuitBreaker {
     /** Whole-workflow retries, with exponential backoff and jitter, inside one breaker call. */
     maxRetries?: number,
   ): Promise<string> {
-    const outcome = await actions.execute(this.store(), {
+    const outcome = await this.withStore((store) => actions.execute(store, {
       workflow,
       config,
       params,
@@ -93,7 +112,7 @@ export class CircuitBreaker {
         halfOpenTimeoutSeconds: halfOpenTimeout,
         maxRetries,
       },
-    });
+    }));
     return actions.outputOrThrow(outcome);
   }
 
@@ -123,7 +142,7 @@ export class CircuitBreaker {
     /** Let Dagger reuse cached step results; off by default so every step really runs. */
     caching?: boolean,
   ): Promise<WorkflowRun> {
-    const outcome = await actions.execute(this.store(), {
+    const outcome = await this.withStore((store) => actions.execute(store, {
       workflow,
       config,
       params,
@@ -131,7 +150,7 @@ export class CircuitBreaker {
       secrets,
       source: source ?? null,
       overrides: { breaker, useCircuitBreaker, caching },
-    });
+    }));
     return actions.toWorkflowRun(outcome);
   }
 
@@ -148,7 +167,7 @@ export class CircuitBreaker {
     /** Config whose settings the breaker uses (a workflow with this breaker, else the global section). Built-in defaults when omitted. */
     config?: File,
   ): Promise<Container> {
-    return actions.protect(this.store(), container, breaker, config ?? null);
+    return this.withStore((store) => actions.protect(store, container, breaker, config ?? null));
   }
 
   /**
@@ -165,7 +184,7 @@ export class CircuitBreaker {
     /** Seconds the call may take; a probe keeps its slot this long plus half_open_timeout. */
     expectedDuration?: number,
   ): Promise<BreakerPermit> {
-    return actions.acquire(this.store(), breaker, config ?? null, expectedDuration ?? null);
+    return this.withStore((store) => actions.acquire(store, breaker, config ?? null, expectedDuration ?? null));
   }
 
   /** Record how a call made under a permit went; returns the breaker's status afterwards. */
@@ -182,12 +201,12 @@ export class CircuitBreaker {
     /** How long the call took in milliseconds; measured from the permit when omitted. */
     durationMs?: number,
   ): Promise<string> {
-    return actions.record(this.store(), permit, {
+    return this.withStore((store) => actions.record(store, permit, {
       success,
       error: error ?? null,
       exitCode: exitCode ?? null,
       durationMs: durationMs ?? null,
-    });
+    }));
   }
 
   /** Give a permit back without an outcome, when the call never ran; it does not count. */
@@ -196,7 +215,7 @@ export class CircuitBreaker {
     /** The `token` of the permit `acquire` returned. */
     permit: string,
   ): Promise<string> {
-    return actions.cancelPermit(this.store(), permit);
+    return this.withStore((store) => actions.cancelPermit(store, permit));
   }
 
   /**
@@ -205,7 +224,7 @@ export class CircuitBreaker {
    */
   @func({ cache: "never" })
   async metrics(): Promise<string> {
-    return actions.metrics(this.store());
+    return this.withStore((store) => actions.metrics(store));
   }
 
   /** Show breakers as a table (state, failures, last error, next probe) or as JSON. */
@@ -216,7 +235,7 @@ export class CircuitBreaker {
     /** "table" for people, "json" for programs (a versioned shape, see the README). */
     format: string = "table",
   ): Promise<string> {
-    return actions.status(this.store(), breaker ?? null, format);
+    return this.withStore((store) => actions.status(store, breaker ?? null, format));
   }
 
   /** Show a breaker's recent transitions: time, from, to and reason. */
@@ -225,7 +244,7 @@ export class CircuitBreaker {
     /** Breaker name. */
     breaker: string,
   ): Promise<string> {
-    return actions.history(this.store(), breaker);
+    return this.withStore((store) => actions.history(store, breaker));
   }
 
   /** Close a breaker by hand and clear its failure counts. Also the recovery for unreadable state. */
@@ -234,7 +253,7 @@ export class CircuitBreaker {
     /** Breaker name. */
     breaker: string,
   ): Promise<string> {
-    return actions.control(this.store(), "reset", breaker);
+    return this.withStore((store) => actions.control(store, "reset", breaker));
   }
 
   /** Force a breaker open, so calls fail fast, until reset or for a number of seconds. */
@@ -245,7 +264,7 @@ export class CircuitBreaker {
     /** Seconds to stay open, after which probes are admitted; until reset when omitted. */
     duration?: number,
   ): Promise<string> {
-    return actions.control(this.store(), "trip", breaker, duration ?? null);
+    return this.withStore((store) => actions.control(store, "trip", breaker, duration ?? null));
   }
 
   /** Let every call through a breaker while still counting outcomes, until reset. */
@@ -254,7 +273,7 @@ export class CircuitBreaker {
     /** Breaker name. */
     breaker: string,
   ): Promise<string> {
-    return actions.control(this.store(), "disable", breaker);
+    return this.withStore((store) => actions.control(store, "disable", breaker));
   }
 
   /** List the workflows of a config with their breakers and step counts. */

@@ -1,0 +1,55 @@
+import { dag, type CacheVolume, type Secret, type Service } from "@dagger.io/dagger";
+import { RedisStateStore, type FailurePolicy } from "../store/redis/index.js";
+import type { StateStore } from "../store/state-store.js";
+import { DEFAULT_STATE_VOLUME, VolumeStateStore } from "../store/volume/volume-store.js";
+
+/** Where the module keeps breaker state, as the caller chose it with constructor arguments. */
+export interface StoreChoice {
+  stateVolume?: CacheVolume;
+  redis?: Service;
+  redisUrl?: string;
+  redisPassword?: Secret;
+  redisTls?: boolean;
+  redisFailurePolicy?: string;
+  redisTimeoutMs?: number;
+}
+
+async function redisStore(choice: StoreChoice): Promise<RedisStateStore | null> {
+  if (choice.redis && choice.redisUrl) {
+    throw new Error("pass either --redis (a service) or --redis-url (an address), not both");
+  }
+  let url = choice.redisUrl;
+  if (choice.redis) {
+    await choice.redis.start();
+    url = await choice.redis.endpoint({ scheme: choice.redisTls ? "rediss" : "redis" });
+  }
+  if (!url) return null;
+  const policy = choice.redisFailurePolicy ?? "fail-closed";
+  if (policy !== "fail-closed" && policy !== "fail-open") {
+    throw new Error(`--redis-failure-policy must be "fail-closed" or "fail-open", got ${JSON.stringify(policy)}`);
+  }
+  return new RedisStateStore({
+    url,
+    password: choice.redisPassword ? await choice.redisPassword.plaintext() : undefined,
+    tls: choice.redisTls ?? false,
+    failurePolicy: policy as FailurePolicy,
+    timeoutMs: choice.redisTimeoutMs,
+  });
+}
+
+/**
+ * Runs `fn` with the chosen store: Redis when an address or service is given, else the cache
+ * volume. A Redis connection is closed afterwards, so the function's process can exit.
+ */
+export async function withStateStore<T>(choice: StoreChoice, fn: (store: StateStore) => Promise<T>): Promise<T> {
+  const redis = await redisStore(choice);
+  if (!redis) {
+    const volume = choice.stateVolume ?? dag.cacheVolume(DEFAULT_STATE_VOLUME);
+    return fn(new VolumeStateStore(volume, choice.stateVolume ? "given by the caller" : DEFAULT_STATE_VOLUME));
+  }
+  try {
+    return await fn(redis);
+  } finally {
+    await redis.close();
+  }
+}

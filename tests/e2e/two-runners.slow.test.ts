@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisServer } from "../store/redis-server.js";
+import { Engine } from "./harness.js";
+
+// Two CI runners, each with its own engine (its own cache volumes and caches), share one
+// breaker through Redis: failures seen on either open it for both.
+describe("two runners, one breaker, through Redis", () => {
+  let redis: RedisServer;
+  const runnerA = new Engine();
+  const runnerB = new Engine();
+  beforeAll(async () => {
+    redis = await RedisServer.start({ password: "s3cret-for-tests" });
+  });
+  afterAll(() => redis?.kill());
+
+  const on = (runner: Engine, ...argv: string[]) =>
+    runner.call("--redis-url", `redis://127.0.0.1:${redis.port}`, "--redis-password", "env:CB_TEST_REDIS_PASSWORD", ...argv);
+  process.env.CB_TEST_REDIS_PASSWORD = "s3cret-for-tests";
+
+  it("opens for both after failures seen on either, and neither cache volume holds the state", async () => {
+    const fail = ["execute", "--workflow", "flaky", "--config", "tests/e2e/e2e.yaml", "--breaker", "shared-api", "--failure-threshold", "3"];
+    const results = [await on(runnerA, ...fail), await on(runnerB, ...fail), await on(runnerA, ...fail)];
+    for (const r of results) expect(r.stderr).toContain("service down (exit 3)");
+
+    const refusedOnB = await on(runnerB, ...fail);
+    expect(refusedOnB.code).not.toBe(0);
+    expect(refusedOnB.stderr).toContain('circuit breaker "shared-api" is open, so workflow "flaky" was not run. Failures: 3/3');
+
+    const status = await on(runnerA, "status", "--breaker", "shared-api", "--format", "json");
+    const breaker = (JSON.parse(status.stdout) as { breakers: { state: string; counters: Record<string, number> }[] }).breakers[0];
+    expect(breaker).toMatchObject({ state: "open" });
+    expect(breaker?.counters).toMatchObject({ admitted: 3, failures: 3, rejections: 1 });
+
+    // Each runner's own engine ran no state exec: the state lives in Redis only.
+    for (const runner of [runnerA, runnerB]) {
+      expect(runner.execs().filter((e) => e.args[0] === "node")).toHaveLength(0);
+    }
+  });
+
+  it("fails closed with a clear message when Redis is down, without running the workflow", async () => {
+    redis.kill();
+    const r = await on(runnerA, "execute", "--workflow", "flaky", "--config", "tests/e2e/e2e.yaml", "--breaker", "shared-api", "--params", "SERVICE_UP=true");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/Redis at redis:\/\/127\.0\.0\.1:\d+/);
+    expect(r.stderr).not.toContain("s3cret-for-tests");
+    expect(r.stderr).not.toContain("service up");
+  });
+});
