@@ -91,10 +91,11 @@ describe("hostile conditions", () => {
 
   it("never runs anything the user did not write: parameters and names are data, not shell", async () => {
     const r = await engine.execute("flaky", "--breaker", "shell-test", "--params", "SLEEP=0$(echo injected),SERVICE_UP=true");
-    // The step quotes "$SLEEP", so `sleep` receives the text as written and rejects it.
-    expect(r.code).not.toBe(0);
+    // The step quotes "$SLEEP", so `sleep` receives the text as written, rejects it, and the
+    // script goes on: the substitution never ran.
     expect(r.stderr).toContain("0$(echo injected)");
-    expect(r.stderr).not.toMatch(/^injected$/m);
+    expect(r.stdout.trim()).toBe("service up");
+    expect(`${r.stdout}\n${r.stderr}`).not.toMatch(/^injected$/m);
     const bad = await engine.execute("flaky", "--breaker", "x;touch /tmp/y");
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('breaker name "x;touch /tmp/y" has characters that are not allowed');

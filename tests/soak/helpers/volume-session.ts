@@ -25,3 +25,23 @@ export async function withVolumeStore<T>(stateDir: string, volume: string, fn: (
     await double.close();
   }
 }
+
+/** The same store held open until `close`, for suites that make a store per test. */
+export async function openVolumeStore(stateDir: string, volume: string): Promise<{ store: VolumeStateStore; close(): Promise<void> }> {
+  let release = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let opened: (store: VolumeStateStore) => void = () => {};
+  const store = new Promise<VolumeStateStore>((resolve) => (opened = resolve));
+  const session = withVolumeStore(stateDir, volume, async (s) => {
+    opened(s);
+    await released;
+  });
+  const result = await Promise.race([store, session.then(() => Promise.reject(new Error("the session ended before the store opened")))]);
+  return {
+    store: result,
+    close: async () => {
+      release();
+      await session;
+    },
+  };
+}
