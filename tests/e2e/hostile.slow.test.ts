@@ -90,12 +90,12 @@ describe("hostile conditions", () => {
   });
 
   it("never runs anything the user did not write: parameters and names are data, not shell", async () => {
-    const r = await engine.execute("flaky", "--breaker", "shell-test", "--params", "SLEEP=0$(echo injected),SERVICE_UP=true");
-    // The step quotes "$SLEEP", so `sleep` receives the text as written, rejects it, and the
-    // script goes on: the substitution never ran.
-    expect(r.stderr).toContain("0$(echo injected)");
-    expect(r.stdout.trim()).toBe("service up");
-    expect(`${r.stdout}\n${r.stderr}`).not.toMatch(/^injected$/m);
+    // No quotes or commas: list flags drop quote characters and split on commas, as `dagger call` does.
+    const message = "$(echo injected) ; echo injected && echo injected | cat > /tmp/x";
+    const r = await engine.execute("echo-param", "--params", `MESSAGE=${message}`);
+    expect(r.code, r.stderr).toBe(0);
+    // Printed back exactly as written: no substitution, separator or pipe was interpreted.
+    expect(r.stdout).toBe(`${message}\n`);
     const bad = await engine.execute("flaky", "--breaker", "x;touch /tmp/y");
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('breaker name "x;touch /tmp/y" has characters that are not allowed');
