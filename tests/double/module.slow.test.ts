@@ -96,7 +96,7 @@ describe("arguments and results", () => {
     expect(file.value).toBe("hello from the default path\n");
     expect(secret.value).toBe(5);
     expect(dflt.value).toBe("hello from the default path\n");
-    expect(dir.value).toEqual(["dagger.json", "data.txt", "package.json", "tsconfig.json"]); // ignore: node_modules, src
+    expect(dir.value).toEqual([".gitignore", "dagger.json", "data.txt", "package.json", "tsconfig.json"]); // ignore: node_modules, src
     expect(list.value).toBe("x+y x2 (verbose)");
   }, 90_000);
 
