@@ -5,7 +5,7 @@
 import { getNamedType, isLeafType, isListType, isNonNullType, isObjectType, type GraphQLField } from "graphql";
 import { startEngineDouble, type EngineDouble } from "./double.js";
 import { loadSchema } from "./schema.js";
-import { toCamel, toKebab } from "./util.js";
+import { gqlName, toCamel, toKebab } from "./util.js";
 import { decodeId, typeDefToString, type FunctionArgV, type FunctionV, type ObjectTypeDefV, type TypeDefV } from "./values.js";
 
 export interface CliIO {
@@ -218,9 +218,9 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
       path = path ? `${path} ${name}` : name;
       if (current.kind === "module") {
         const obj = await objectOf(double, current.objectName);
-        const camel = toCamel(name);
-        const fn = obj.functions.find((f) => f.name === camel);
-        const field = obj.fields.find((f) => f.name === camel);
+        const camel = gqlName(toCamel(name));
+        const fn = obj.functions.find((f) => gqlName(f.name) === camel);
+        const field = obj.fields.find((f) => gqlName(f.name) === camel);
         if (fn) {
           const flags = readFlags(cur, kindOfArg(fn.args), name, knownFlags(fn.args));
           if (flags.help) {

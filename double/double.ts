@@ -1,16 +1,17 @@
 // The engine double as a library: start it, call the module's functions, read results.
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { isAbsolute, relative, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { Engine } from "./engine.js";
-import { ModuleRuntime, type ModuleInfo } from "./module.js";
+import { contextualValue, ModuleRuntime, type ModuleInfo } from "./module.js";
 import type { FunctionCallCtx, ResolverEnv, Session } from "./resolvers.js";
 import { checkSandbox, killAllSandboxes } from "./sandbox.js";
 import { DoubleServer, type QueryResult } from "./server.js";
-import { toCamel, toKebab } from "./util.js";
+import { gqlName, toCamel, toKebab } from "./util.js";
 import {
   decodeId,
   encodeId,
   isDoubleId,
+  typeNameOf,
   type FunctionArgV,
   type FunctionV,
   type ModuleV,
@@ -81,6 +82,12 @@ export interface EngineDouble {
   setSecret(name: string, plaintext: string): string;
   secretFromUri(uri: string): string;
   container(address: string): string;
+  /**
+   * `dagger develop`: for a module with dependencies, write their TypeScript bindings into the
+   * module's sdk/ (the double's module runs never need this: they generate their own in the
+   * state dir). Returns the paths written.
+   */
+  develop(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -181,22 +188,6 @@ export async function startEngineDouble(options: EngineDoubleOptions = {}): Prom
     return value;
   };
 
-  /** defaultPath: absolute = from the context dir (git root), relative = from dagger.json's dir. */
-  const contextual = (arg: FunctionArgV): string => {
-    const p = arg.defaultPath;
-    const target = p.startsWith("/") ? resolve(info.contextDir, `.${p}`) : resolve(info.dir, p);
-    const rel = relative(info.contextDir, target);
-    if (rel.startsWith("..") || isAbsolute(rel)) {
-      throw new Error(`engine double: defaultPath ${JSON.stringify(p)} of ${arg.name} is outside the context directory ${info.contextDir}`);
-    }
-    if (!existsSync(target)) throw new Error(`engine double: defaultPath ${JSON.stringify(p)} of ${arg.name}: ${target} does not exist`);
-    if (arg.typeDef.name === "File") {
-      if (!statSync(target).isFile()) throw new Error(`engine double: defaultPath ${JSON.stringify(p)} of ${arg.name} is not a file`);
-      return hostFile(target);
-    }
-    return hostDirectory(target, arg.ignore);
-  };
-
   const prepareArgs = (fn: FunctionV, raw: Record<string, unknown>, what: string): Record<string, unknown> => {
     const byName = new Map<string, unknown>();
     for (const [k, v] of Object.entries(raw)) byName.set(toCamel(k), v);
@@ -207,7 +198,7 @@ export async function startEngineDouble(options: EngineDoubleOptions = {}): Prom
       if (given !== undefined) {
         out[arg.name] = convert(arg, arg.typeDef, given);
       } else if (arg.defaultPath && (arg.typeDef.name === "File" || arg.typeDef.name === "Directory")) {
-        out[arg.name] = contextual(arg);
+        out[arg.name] = contextualValue(engine.store, info, arg);
       } else if (arg.defaultValue !== undefined) {
         out[arg.name] = JSON.parse(arg.defaultValue) as unknown;
       } else if (!arg.typeDef.optional) {
@@ -220,8 +211,9 @@ export async function startEngineDouble(options: EngineDoubleOptions = {}): Prom
   };
 
   const findFunction = (obj: ObjectTypeDefV, name: string): FunctionV => {
-    const camel = toCamel(name);
-    const f = obj.functions.find((x) => x.name === camel || x.name === name);
+    // As the engine names them in its API: `circuitBreakerRun_fallback` is `circuitBreakerRunFallback`.
+    const wanted = gqlName(toCamel(name));
+    const f = obj.functions.find((x) => x.name === name || gqlName(x.name) === wanted);
     if (!f) {
       throw new Error(
         `unknown function ${JSON.stringify(name)} on ${obj.name}; available: ${obj.functions.map((x) => toKebab(x.name)).join(", ")}`,
@@ -263,7 +255,7 @@ export async function startEngineDouble(options: EngineDoubleOptions = {}): Prom
     callOn,
     async field(id, field) {
       const v = decodeId(id);
-      const r = await server.run(`query($id: ID!) { node(id: $id) { ... on ${v.t} { ${field} } } }`, clientSession, { id });
+      const r = await server.run(`query($id: ID!) { node(id: $id) { ... on ${typeNameOf(v)} { ${field} } } }`, clientSession, { id });
       if (r.errors?.length) throw new Error(r.errors.map((e) => e.message).join("\n"));
       return (r.data?.["node"] as Record<string, unknown> | undefined)?.[field];
     },
@@ -273,6 +265,7 @@ export async function startEngineDouble(options: EngineDoubleOptions = {}): Prom
     setSecret,
     secretFromUri,
     container,
+    develop: () => runtime.develop(),
     async close() {
       runtime.close();
       killAllSandboxes();

@@ -8,7 +8,7 @@
 // `@dagger.io/dagger` resolves through the module's tsconfig `paths` (./sdk/index.ts), the
 // same SDK instance the module's own code gets.
 import { readdirSync, statSync } from "node:fs";
-import { extname, join } from "node:path";
+import { delimiter, extname, join } from "node:path";
 import { entrypoint } from "@dagger.io/dagger";
 
 const srcDir = process.env["DAGGER_DOUBLE_MODULE_SRC"];
@@ -28,4 +28,5 @@ function listTsFiles(dir: string): string[] {
   return out;
 }
 
-await entrypoint([...listTsFiles(srcDir), clientGen]);
+// One client.gen.ts, or several (the core API's declarations, then the dependencies' bindings).
+await entrypoint([...listTsFiles(srcDir), ...clientGen.split(delimiter).filter(Boolean)]);

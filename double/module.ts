@@ -6,14 +6,17 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, relative, resolve } from "node:path";
+import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { generateSdkFiles } from "./codegen.js";
+import { DependencyScope } from "./dependencies.js";
 import type { Engine } from "./engine.js";
 import { FunctionError, type FunctionCallCtx, type ResolverEnv } from "./resolvers.js";
 import type { DoubleServer } from "./server.js";
-import { clientGenFor, sdkDistDir } from "./sdk-stub.js";
+import { clientGenFor, GENERATED_MARKER, sdkDistDir } from "./sdk-stub.js";
 import { canonicalJson, deferred, digestOf, parseDurationMs, randomHex, sha256, toPascal, writeFileAtomic } from "./util.js";
-import { decodeId, isDoubleId, type FunctionV, type ModuleV, type ObjectTypeDefV } from "./values.js";
+import type { StateDir } from "./store.js";
+import { decodeId, encodeId, isDoubleId, type FunctionArgV, type FunctionV, type ModuleV, type ObjectTypeDefV } from "./values.js";
 
 const DOUBLE_RUNTIME_VERSION = "1";
 const DEFAULT_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -32,25 +35,79 @@ export interface ModuleInfo {
   digest: string;
   /** Context directory for defaultPath: the enclosing git repository, else `dir`. */
   contextDir: string;
+  /** dagger.json `dependencies`: the name the module knows each by, and its directory. */
+  dependencies: DependencyInfo[];
 }
 
-export function readModuleInfo(moduleDir: string): ModuleInfo {
+export interface DependencyInfo {
+  /** The name in the dependent's dagger.json (its API is namespaced by it). */
+  name: string;
+  /** The dependency's directory (holding its dagger.json). */
+  dir: string;
+}
+
+interface DaggerJson {
+  name?: string;
+  source?: string;
+  sdk?: { source?: string } | string;
+  dependencies?: { name?: string; source?: string; pin?: string }[];
+}
+
+/** A dependency's `source` as the double can load it: a local path only. */
+function dependencyOf(dir: string, dep: { name?: string; source?: string }, configPath: string): DependencyInfo {
+  const source = dep.source ?? "";
+  if (!dep.name || !source) throw new Error(`engine double: ${configPath}: a dependency needs a "name" and a "source"`);
+  if (/^[a-z]+:\/\//i.test(source) || /^(github\.com|gitlab\.com|git@)/.test(source) || source.includes("@")) {
+    throw new Error(`engine double: dependency ${JSON.stringify(dep.name)} comes from ${JSON.stringify(source)}: only local dependencies (a relative path) are implemented`);
+  }
+  const depDir = resolve(dir, source);
+  if (!existsSync(join(depDir, "dagger.json"))) throw new Error(`engine double: dependency ${JSON.stringify(dep.name)}: no dagger.json in ${depDir}`);
+  return { name: dep.name, dir: depDir };
+}
+
+export function readModuleInfo(moduleDir: string, ancestors: string[] = []): ModuleInfo {
   const dir = resolve(moduleDir);
   const configPath = join(dir, "dagger.json");
   if (!existsSync(configPath)) throw new Error(`engine double: no dagger.json in ${dir}`);
-  const config = JSON.parse(readFileSync(configPath, "utf8")) as { name?: string; source?: string; sdk?: { source?: string } | string };
+  if (ancestors.includes(dir)) throw new Error(`engine double: module dependency cycle: ${[...ancestors, dir].join(" -> ")}`);
+  const config = JSON.parse(readFileSync(configPath, "utf8")) as DaggerJson;
   if (!config.name) throw new Error(`engine double: ${configPath} has no "name"`);
   const sdk = typeof config.sdk === "string" ? config.sdk : config.sdk?.source;
   if (sdk !== "typescript") throw new Error(`engine double: only TypeScript modules are supported (sdk: ${JSON.stringify(sdk)})`);
   const sourceDir = resolve(dir, config.source ?? ".");
+  const dependencies = (config.dependencies ?? []).map((d) => dependencyOf(dir, d, configPath));
+  // A dependency's source is part of the dependent's identity (its bindings, its function cache).
+  const depDigests = dependencies.map((d) => `${d.name}=${readModuleInfo(d.dir, [...ancestors, dir]).digest}`);
   return {
     dir,
     name: config.name,
     mainObject: toPascal(config.name),
     sourceDir,
-    digest: sourceDigest(dir, sourceDir),
+    digest: depDigests.length ? sha256([sourceDigest(dir, sourceDir), ...depDigests].join("\n")) : sourceDigest(dir, sourceDir),
     contextDir: findGitRoot(dir) ?? dir,
+    dependencies,
   };
+}
+
+/**
+ * The value of an argument with a `defaultPath` that was not given, loaded from the module's
+ * context as the engine does: a relative path from the directory that holds dagger.json, an
+ * absolute one from the context directory (the enclosing Git repository). Never outside it.
+ */
+export function contextualValue(store: StateDir, info: ModuleInfo, arg: FunctionArgV): string {
+  const p = arg.defaultPath;
+  const target = p.startsWith("/") ? resolve(info.contextDir, `.${p}`) : resolve(info.dir, p);
+  const rel = relative(info.contextDir, target);
+  if (rel.startsWith("..") || isAbsolute(rel)) {
+    throw new Error(`engine double: defaultPath ${JSON.stringify(p)} of ${arg.name} is outside the context directory ${info.contextDir}`);
+  }
+  if (!existsSync(target)) throw new Error(`engine double: defaultPath ${JSON.stringify(p)} of ${arg.name}: ${target} does not exist`);
+  if (arg.typeDef.name === "File") {
+    if (!statSync(target).isFile()) throw new Error(`engine double: defaultPath ${JSON.stringify(p)} of ${arg.name} is not a file`);
+    const f = store.importHostFile(target);
+    return encodeId({ t: "File", name: f.name, blob: f.blob, mode: f.mode });
+  }
+  return encodeId({ t: "Directory", manifest: store.importHostDir(target, arg.ignore) });
 }
 
 function findGitRoot(start: string): string | undefined {
@@ -86,7 +143,11 @@ function sdkVersion(sourceDir: string): string {
 function sourceDigest(dir: string, sourceDir: string): string {
   const parts: string[] = [`double-runtime:${DOUBLE_RUNTIME_VERSION}`, `sdk:${sdkVersion(sourceDir)}`];
   const add = (file: string) => {
-    if (existsSync(file) && statSync(file).isFile()) parts.push(`${relative(dir, file)}:${sha256(readFileSync(file))}`);
+    if (!existsSync(file) || !statSync(file).isFile()) return;
+    const data = readFileSync(file);
+    // Bindings the double generated (`develop`) are derived from the dependencies, counted below.
+    if (data.subarray(0, GENERATED_MARKER.length).toString() === GENERATED_MARKER) return;
+    parts.push(`${relative(dir, file)}:${sha256(data)}`);
   };
   add(join(dir, "dagger.json"));
   for (const f of ["package.json", "package-lock.json", "tsconfig.json", "sdk/index.ts", "sdk/client.gen.ts"]) add(join(sourceDir, f));
@@ -116,6 +177,8 @@ export class ModuleRuntime {
   private inflight = new Map<string, Promise<string>>();
   private children = new Set<ChildProcess>();
   private readonly tsxCli: string;
+  private scope: Promise<DependencyScope | undefined> | undefined;
+  private dependencyRuntimes: ModuleRuntime[] = [];
 
   constructor(
     private readonly engine: Engine,
@@ -124,35 +187,113 @@ export class ModuleRuntime {
     moduleDir: string,
     private readonly verbose = false,
     private readonly registrationCache?: string,
+    private readonly ancestors: string[] = [],
   ) {
-    this.info = readModuleInfo(moduleDir);
+    this.info = readModuleInfo(moduleDir, ancestors);
     this.tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
+  }
+
+  get engineStore(): StateDir {
+    return this.engine.store;
+  }
+
+  /**
+   * The module's dependencies, each with its own runtime (registered from its own source), and
+   * the schema the module's function calls see: the core API extended with their types.
+   * Undefined for a module without dependencies.
+   */
+  dependencyScope(): Promise<DependencyScope | undefined> {
+    if (!this.info.dependencies.length) return Promise.resolve(undefined);
+    if (!this.scope) {
+      this.scope = (async () => {
+        const deps = this.info.dependencies.map((d) => {
+          const runtime = new ModuleRuntime(this.engine, this.server, this.env, d.dir, this.verbose, this.registrationCache, [...this.ancestors, this.info.dir]);
+          this.dependencyRuntimes.push(runtime);
+          return { name: d.name, runtime };
+        });
+        return DependencyScope.build(this.server.schema, deps);
+      })();
+      this.scope.catch(() => (this.scope = undefined));
+    }
+    return this.scope;
+  }
+
+  /**
+   * `dagger develop` for a module with dependencies: writes the bindings into the module's own
+   * sdk/ (index.ts, client.gen.ts, telemetry.ts), for tsc and editors. Returns the paths written.
+   * Refuses to overwrite an sdk/ the double did not generate.
+   */
+  async develop(): Promise<string[]> {
+    const scope = await this.dependencyScope();
+    if (!scope) throw new Error(`engine double: develop: ${this.info.name} has no dependencies, so there are no bindings to generate`);
+    const sdkDir = join(this.info.sourceDir, "sdk");
+    const files = generateSdkFiles(scope, this.info.name, sdkDir, sdkDistDir(this.info.sourceDir));
+    for (const name of Object.keys(files)) {
+      const p = join(sdkDir, name);
+      if (existsSync(p) && !readFileSync(p, "utf8").startsWith(GENERATED_MARKER)) {
+        throw new Error(`engine double: develop: ${p} was not generated by the double; leaving sdk/ as it is`);
+      }
+    }
+    return Object.entries(files).map(([name, text]) => {
+      const p = join(sdkDir, name);
+      writeFileAtomic(p, text);
+      return p;
+    });
+  }
+
+  /**
+   * For a module with dependencies, the SDK the engine's runtime would generate for it (core
+   * API plus the dependencies' bindings), written to the state dir, never into the module: a
+   * tsconfig extending the module's own maps `@dagger.io/dagger` to it.
+   */
+  private generatedSdk(scope: DependencyScope): { tsconfig: string; clientGen: string } {
+    const files = generateSdkFiles(scope, this.info.name, join(this.engine.store.path("sdk-gen"), "x", "sdk"), sdkDistDir(this.info.sourceDir));
+    const ownTsconfig = join(this.info.sourceDir, "tsconfig.json");
+    const key = digestOf({ files, ownTsconfig }).slice(0, 16);
+    const root = this.engine.store.path("sdk-gen", key);
+    const tsconfig = join(root, "tsconfig.json");
+    if (!existsSync(tsconfig)) {
+      for (const [name, text] of Object.entries(files)) writeFileAtomic(join(root, "sdk", name), text);
+      writeFileAtomic(join(root, "package.json"), '{ "type": "module" }\n');
+      const paths = { "@dagger.io/dagger": ["./sdk/index.ts"], "@dagger.io/dagger/telemetry": ["./sdk/telemetry.ts"] };
+      const config = existsSync(ownTsconfig)
+        ? { extends: ownTsconfig, compilerOptions: { paths } }
+        : { compilerOptions: { experimentalDecorators: true, paths } };
+      writeFileAtomic(tsconfig, `${JSON.stringify(config, null, 2)}\n`);
+    }
+    return { tsconfig, clientGen: join(root, "sdk", "client.gen.ts") };
   }
 
   /** The module's typedefs, as its own registration sends them (cached by source digest). */
   typedefs(): Promise<ModuleV> {
     if (!this.registration) {
       this.registration = (async () => {
-        const cacheFile = join(registrationCacheDir(this.engine, this.registrationCache), `${this.info.digest}.json`);
-        if (existsSync(cacheFile)) {
-          try {
-            return JSON.parse(readFileSync(cacheFile, "utf8")) as ModuleV;
-          } catch {
-            // unreadable: register again
-          }
-        }
-        const json = await this.spawnCall("", "", "null", []);
-        const id = JSON.parse(json) as unknown;
-        if (typeof id !== "string") throw new Error(`engine double: registration returned ${json.slice(0, 200)}, not a module ID`);
-        const mod = decodeId(id, "Module");
-        if (mod.t !== "Module") throw new Error("engine double: registration did not return a Module");
-        writeFileAtomic(cacheFile, JSON.stringify(mod.def));
-        return mod.def;
+        return this.registered();
       })();
       this.registration.catch(() => (this.registration = undefined));
     }
     return this.registration;
   }
+
+  /** The module's typedefs as its registration sent them (cached by source digest). */
+  private async registered(): Promise<ModuleV> {
+    const cacheFile = join(registrationCacheDir(this.engine, this.registrationCache), `${this.info.digest}.json`);
+    if (existsSync(cacheFile)) {
+      try {
+        return JSON.parse(readFileSync(cacheFile, "utf8")) as ModuleV;
+      } catch {
+        // unreadable: register again
+      }
+    }
+    const json = await this.spawnCall("", "", "null", []);
+    const id = JSON.parse(json) as unknown;
+    if (typeof id !== "string") throw new Error(`engine double: registration returned ${json.slice(0, 200)}, not a module ID`);
+    const mod = decodeId(id, "Module");
+    if (mod.t !== "Module") throw new Error("engine double: registration did not return a Module");
+    writeFileAtomic(cacheFile, JSON.stringify(mod.def));
+    return mod.def;
+  }
+
 
   async object(name: string): Promise<ObjectTypeDefV> {
     const mod = await this.typedefs();
@@ -266,15 +407,18 @@ export class ModuleRuntime {
       inputArgs,
       result: deferred<string>(),
     };
+    const scope = await this.dependencyScope();
+    const sdk = scope ? this.generatedSdk(scope) : undefined;
     this.env.calls.set(call.id, call);
     const caller = parentName ? `${parentName}.${name || "constructor"}` : "register";
-    const token = this.server.openSession({ kind: "function", caller, namespace: this.info.name, call });
-    const tsconfig = join(this.info.sourceDir, "tsconfig.json");
+    const token = this.server.openSession({ kind: "function", caller, namespace: this.info.name, call, ...(scope ? { scope } : {}) });
+    const tsconfig = sdk?.tsconfig ?? join(this.info.sourceDir, "tsconfig.json");
     const childEnv: Record<string, string> = {
       DAGGER_SESSION_PORT: String(this.server.port),
       DAGGER_SESSION_TOKEN: token,
       DAGGER_DOUBLE_MODULE_SRC: join(this.info.sourceDir, "src"),
-      DAGGER_DOUBLE_CLIENT_GEN: clientGenFor(this.info.sourceDir, this.engine.store),
+      // The core API's declarations, then the dependencies' bindings: the SDK's scanner reads both.
+      DAGGER_DOUBLE_CLIENT_GEN: [clientGenFor(this.info.sourceDir, this.engine.store), ...(sdk ? [sdk.clientGen] : [])].join(delimiter),
       PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
       HOME: process.env["HOME"] ?? "/root",
     };
@@ -320,6 +464,7 @@ export class ModuleRuntime {
   close(): void {
     for (const c of this.children) c.kill("SIGKILL");
     this.children.clear();
+    for (const d of this.dependencyRuntimes) d.close();
   }
 }
 

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { posix, resolve } from "node:path";
 import type { GraphQLResolveInfo } from "graphql";
+import type { DependencyScope } from "./dependencies.js";
 import { type ContainerState, type Engine, expandVars } from "./engine.js";
 import { listEntries, mergeAt, normaliseRel, patternMatcher, removePath, subManifest, type Manifest } from "./store.js";
 import type { Deferred } from "./util.js";
@@ -35,6 +36,8 @@ export interface Session {
   /** Cache volume namespace: "" for the client, the module name inside a module. */
   namespace: string;
   call?: FunctionCallCtx;
+  /** A module's function call with dependencies: their types extend the schema this session sees. */
+  scope?: DependencyScope;
 }
 
 export interface ResolverEnv {

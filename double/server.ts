@@ -17,7 +17,7 @@ import {
 import { resolvers, type Ctx, type ResolverEnv, type Session } from "./resolvers.js";
 import { loadSchema } from "./schema.js";
 import { randomHex } from "./util.js";
-import type { Val } from "./values.js";
+import { typeNameOf, type Val } from "./values.js";
 
 export interface QueryResult {
   data?: Record<string, unknown> | null;
@@ -92,7 +92,9 @@ export class DoubleServer {
     } catch (e) {
       return { errors: [{ message: (e as GraphQLError).message, extensions: { code: "GRAPHQL_PARSE_FAILED" } }] };
     }
-    const invalid = validate(this.schema, document);
+    // A module with dependencies sees the core API extended with their types; everyone else the core API.
+    const schema = session.scope?.schema ?? this.schema;
+    const invalid = validate(schema, document);
     if (invalid.length > 0) {
       return {
         errors: invalid.map((e) => ({
@@ -103,7 +105,7 @@ export class DoubleServer {
     }
     const ctx: Ctx = { session, env: this.env };
     const result = await execute({
-      schema: this.schema,
+      schema,
       document,
       rootValue: { t: "Query" } satisfies Val,
       contextValue: ctx,
@@ -125,6 +127,8 @@ export class DoubleServer {
 
   private fieldResolver: GraphQLFieldResolver<Val, Ctx> = (source, args, ctx, info) => {
     const typeName = info.parentType.name;
+    const fromDependency = ctx.session.scope?.resolver(typeName, info.fieldName);
+    if (fromDependency) return fromDependency(source, args as Record<string, unknown>, ctx);
     const forType = Object.hasOwn(resolvers, typeName) ? resolvers[typeName] : undefined;
     const resolver = forType && Object.hasOwn(forType, info.fieldName) ? forType[info.fieldName] : undefined;
     if (!resolver) {
@@ -177,4 +181,4 @@ export class DoubleServer {
   }
 }
 
-const typeResolver: GraphQLTypeResolver<Val, Ctx> = (value) => value.t;
+const typeResolver: GraphQLTypeResolver<Val, Ctx> = (value) => typeNameOf(value);

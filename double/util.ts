@@ -119,3 +119,20 @@ export function deferred<T>(): Deferred<T> {
   promise.catch(() => undefined);
   return d;
 }
+
+/**
+ * The GraphQL name the engine gives a registered function or argument name (its
+ * `strcase.ToLowerCamel`): separators `_ - . space` dropped with the next letter capitalised,
+ * first letter lower-cased. `circuitBreakerRun_fallback` -> `circuitBreakerRunFallback`.
+ * The module itself is still invoked with the name it registered.
+ */
+export function gqlName(name: string): string {
+  const joined = name.replace(/[-_.\s]+([a-zA-Z0-9])/g, (_m, c: string) => c.toUpperCase()).replace(/[-_.\s]+$/, "");
+  return joined.charAt(0).toLowerCase() + joined.slice(1);
+}
+
+/** The GraphQL name of a module's main object or of a module's object: PascalCase. */
+export function gqlObjectName(name: string): string {
+  const camel = gqlName(name);
+  return camel.charAt(0).toUpperCase() + camel.slice(1);
+}

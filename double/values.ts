@@ -145,14 +145,26 @@ export type Val =
   | { t: "Module"; def: ModuleV }
   | { t: "FunctionCall"; call: string }
   | { t: "FunctionCallArgValue"; name: string; value: string }
-  | { t: "CurrentModule"; name: string };
+  | { t: "CurrentModule"; name: string }
+  /**
+   * An object of a module dependency (e.g. a `CircuitBreakerWorkflowRun` returned by a
+   * dependency's function): its GraphQL type name, the dependency (its name in the dependent
+   * module's dagger.json), the object's own name in that module, and its state (the fields'
+   * JSON, as the dependency's SDK returned it).
+   */
+  | { t: "ModuleObject"; type: string; module: string; object: string; state: Record<string, unknown> };
 
 export type ValOf<T extends Val["t"]> = Extract<Val, { t: T }>;
 
 const PREFIX = "dbl1.";
 
+/** The GraphQL type of a value: its tag, or for a module object its (namespaced) type name. */
+export function typeNameOf(val: Val): string {
+  return val.t === "ModuleObject" ? val.type : val.t;
+}
+
 export function encodeId(val: Val): string {
-  return `${PREFIX}${val.t}.${Buffer.from(JSON.stringify(val)).toString("base64url")}`;
+  return `${PREFIX}${typeNameOf(val)}.${Buffer.from(JSON.stringify(val)).toString("base64url")}`;
 }
 
 export function isDoubleId(text: string): boolean {
@@ -175,7 +187,7 @@ export function decodeId(id: string, expected?: string): Val {
   } catch {
     throw new Error(`engine double: malformed ${type} ID`);
   }
-  if (val.t !== type) throw new Error(`engine double: malformed ${type} ID`);
+  if (!val || typeof val !== "object" || typeNameOf(val) !== type) throw new Error(`engine double: malformed ${type} ID`);
   return val;
 }
 
