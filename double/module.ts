@@ -4,6 +4,7 @@
 // per session (one double process) for `cache: "session"`, never for `cache: "never"`.
 // Errors are never cached.
 import { spawn, type ChildProcess } from "node:child_process";
+import { isObjectType } from "graphql";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:path";
@@ -14,9 +15,9 @@ import type { Engine } from "./engine.js";
 import { FunctionError, type FunctionCallCtx, type ResolverEnv } from "./resolvers.js";
 import type { DoubleServer } from "./server.js";
 import { clientGenFor, GENERATED_MARKER, sdkDistDir } from "./sdk-stub.js";
-import { canonicalJson, deferred, digestOf, parseDurationMs, randomHex, sha256, toPascal, writeFileAtomic } from "./util.js";
+import { canonicalJson, deferred, digestOf, gqlName, parseDurationMs, randomHex, sha256, toPascal, writeFileAtomic } from "./util.js";
 import type { StateDir } from "./store.js";
-import { decodeId, encodeId, isDoubleId, type FunctionArgV, type FunctionV, type ModuleV, type ObjectTypeDefV } from "./values.js";
+import { decodeId, encodeId, isDoubleId, type FunctionArgV, type FunctionV, type ModuleV, type ObjectTypeDefV, type TypeDefV } from "./values.js";
 
 const DOUBLE_RUNTIME_VERSION = "1";
 const DEFAULT_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -268,7 +269,16 @@ export class ModuleRuntime {
   typedefs(): Promise<ModuleV> {
     if (!this.registration) {
       this.registration = (async () => {
-        return this.registered();
+        const mod = await this.registered();
+        // As the engine does when it adds the registered objects to the module.
+        const scope = await this.dependencyScope();
+        validateTypedefs(
+          this.info.name,
+          mod,
+          (name) => isObjectType(this.server.schema.getType(name)),
+          (name) => scope?.dependencyOfType(name),
+        );
+        return mod;
       })();
       this.registration.catch(() => (this.registration = undefined));
     }
@@ -465,6 +475,53 @@ export class ModuleRuntime {
     for (const c of this.children) c.kill("SIGKILL");
     this.children.clear();
     for (const d of this.dependencyRuntimes) d.close();
+  }
+}
+
+/**
+ * The engine's checks when it adds a module's registered objects to the module (core/module.go
+ * `validateObjectTypeDef`, v0.21): `id` is reserved for the object's ID, and a module's fields,
+ * function results and arguments may use core types and its own, not a dependency's.
+ */
+export function validateTypedefs(
+  moduleName: string,
+  mod: ModuleV,
+  isCore: (name: string) => boolean,
+  dependencyOf: (typeName: string) => string | undefined,
+): void {
+  const own = new Set(mod.objects.map((o) => o.object?.name ?? ""));
+  const fail = (msg: string): never => {
+    throw new Error(`engine double: failed to add object to module ${JSON.stringify(moduleName)}: failed to validate type def: ${msg}`);
+  };
+  const check = (def: TypeDefV, external: (dep: string) => string) => {
+    if (def.kind === "LIST_KIND" && def.list) return check(def.list.elementType, external);
+    if (def.kind !== "OBJECT_KIND") return;
+    const name = def.object?.name ?? def.name ?? "";
+    if (own.has(name) || isCore(name)) return;
+    const dep = dependencyOf(name);
+    if (dep) fail(external(dep));
+    fail(`${external("").replace(/ cannot .*$/, "")} uses the type ${JSON.stringify(name)}, which is neither a core type nor one of the module's`);
+  };
+  for (const o of mod.objects) {
+    const obj = o.object;
+    if (!obj) continue;
+    const q = JSON.stringify;
+    for (const f of obj.fields) {
+      if (gqlName(f.name) === "id") fail(`cannot define field with reserved name ${q(f.name)} on object ${q(obj.name)}`);
+      check(f.typeDef, (dep) => `object ${q(obj.name)} field ${q(f.name)} cannot reference external type from dependency module ${q(dep)}`);
+    }
+    for (const fn of [...(obj.ctor ? [obj.ctor] : []), ...obj.functions]) {
+      if (gqlName(fn.name) === "id") fail(`cannot define function with reserved name ${q(fn.name)} on object ${q(obj.name)}`);
+      if (fn !== obj.ctor) check(fn.returnType, (dep) => `object ${q(obj.name)} function ${q(fn.name)} cannot return external type from dependency module ${q(dep)}`);
+      for (const a of fn.args) {
+        check(a.typeDef, (dep) => `object ${q(obj.name)} function ${q(fn.name)} arg ${q(a.name)} cannot reference external type from dependency module ${q(dep)}`);
+      }
+    }
+  }
+  for (const i of mod.interfaces) {
+    for (const fn of i.interface?.functions ?? []) {
+      if (gqlName(fn.name) === "id") fail(`cannot define function with reserved name ${JSON.stringify(fn.name)} on interface ${JSON.stringify(i.interface?.name)}`);
+    }
   }
 }
 
