@@ -174,7 +174,7 @@ export async function acquire(
   const policy = policyForBreaker(config ? (await loadConfig(config)).config : null, breaker);
   const permit = await acquirePermit(store, breaker, policy, "the call", (expectedDurationSeconds ?? 0) * 1000, new TraceObserver());
   const result = new BreakerPermit();
-  result.id = permit.id;
+  result.permitId = permit.id;
   result.breaker = permit.breaker;
   result.probe = permit.probe;
   result.expiresAt = permit.expiresAt === null ? "" : new Date(permit.expiresAt).toISOString();

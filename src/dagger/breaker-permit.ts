@@ -7,9 +7,9 @@ import { func, object } from "@dagger.io/dagger";
  */
 @object()
 export class BreakerPermit {
-  /** Unique id of this permit. */
+  /** Unique id of this permit ("id" itself is reserved by the engine). */
   @func()
-  id: string = "";
+  permitId: string = "";
 
   /** The breaker that issued it. */
   @func()
