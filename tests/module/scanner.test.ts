@@ -115,6 +115,13 @@ describe("the module as the engine registers it", () => {
     expect(run?.returnType).toMatchObject({ kind: "OBJECT_KIND", name: "WorkflowRun" });
   });
 
+  it("uses no name the engine reserves (a field or function named id is refused at load)", () => {
+    for (const object of Object.values(scanned.objects)) {
+      const names = [...Object.values(object.properties).filter((p) => p.isExposed).map((p) => p.name), ...Object.values(object.methods).map((m) => m.name)];
+      expect(names, object.name).not.toContain("id");
+    }
+  });
+
   it("needs no constructor argument, so it works under MCP", () => {
     const ctor = (main as unknown as { _constructor?: { arguments: Record<string, ScannedArg> } })._constructor;
     for (const arg of Object.values(ctor?.arguments ?? {})) expect(arg.isOptional, arg.name).toBe(true);
