@@ -27,6 +27,7 @@ import type { BreakerState } from "../src/core/state.js";
 import type { StateRequest, StateResponse } from "../src/store/request.js";
 import { STATE_OP_PROGRAM } from "../src/store/volume/state-op-program.generated.js";
 import { fixed, machineLine, markdownTable, median, ratio, relativeSpread, spread } from "./lib/measure.js";
+import { FLOOR_SCRIPT } from "./lib/floor-script.js";
 
 const run = promisify(execFile);
 
@@ -36,17 +37,6 @@ const OPS = Number(process.env.BENCH_OPS ?? 16);
 const WORKERS = [1, 2, 8];
 const BREAKER = "bench-counter";
 
-/** Read-modify-write of a counter, with the same write-temp-fsync-rename the state program uses. */
-const FLOOR_SCRIPT = [
-  `const fs = require("node:fs");`,
-  `const file = process.env.COUNTER_FILE;`,
-  `let n = 0;`,
-  `try { n = Number(fs.readFileSync(file, "utf8")); } catch (e) { if (e.code !== "ENOENT") throw e; }`,
-  `const temp = file + "." + process.pid + ".tmp";`,
-  `const fd = fs.openSync(temp, "w", 0o644);`,
-  `try { fs.writeSync(fd, String(n + 1)); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }`,
-  `fs.renameSync(temp, file);`,
-].join("\n");
 
 const RECORD: StateRequest = {
   op: "record",

@@ -41,6 +41,7 @@ import { RedisStateStore } from "../src/store/redis/index.js";
 import { CONFIG, isStateExec } from "../tests/e2e/harness.js";
 import { RedisServer } from "../tests/store/redis-server.js";
 import { fixed, machineLine, markdownTable, median, ratio, relativeSpread, spread } from "./lib/measure.js";
+import { FLOOR_SCRIPT } from "./lib/floor-script.js";
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -63,7 +64,6 @@ function fail(message: string): void {
   process.exitCode = 1;
 }
 
-// ---------------------------------------------------------------------------------------------
 // Worker processes: one JSON line per answer on stdout, commands one a line on stdin.
 
 interface Span {
@@ -174,20 +174,7 @@ function throughputCells(row: Row, perOp: (opsPerSecond: number) => string): str
   ];
 }
 
-// ---------------------------------------------------------------------------------------------
 // 1. Cache-volume store through the engine double vs flock + node per operation.
-
-/** bench/directory-floor.ts's counter: read, add one, write a temporary file (fsync), rename. */
-const FLOOR_SCRIPT = [
-  `const fs = require("node:fs");`,
-  `const file = process.env.COUNTER_FILE;`,
-  `let n = 0;`,
-  `try { n = Number(fs.readFileSync(file, "utf8")); } catch (e) { if (e.code !== "ENOENT") throw e; }`,
-  `const temp = file + "." + process.pid + ".tmp";`,
-  `const fd = fs.openSync(temp, "w", 0o644);`,
-  `try { fs.writeSync(fd, String(n + 1)); fs.fsyncSync(fd); } finally { fs.closeSync(fd); }`,
-  `fs.renameSync(temp, file);`,
-].join("\n");
 
 /** `loops` concurrent loops of `each` locked counter operations in a fresh directory. */
 async function floorBatch(root: string, loops: number, each: number): Promise<{ seconds: number; lost: number }> {
@@ -283,7 +270,6 @@ async function volumeSection(root: string): Promise<void> {
   if (lost !== 0) fail(`${lost} updates were lost in the cache-volume section.`);
 }
 
-// ---------------------------------------------------------------------------------------------
 // 2. Redis store vs a bare GET + SET.
 
 async function redisSection(root: string): Promise<void> {
@@ -381,7 +367,6 @@ async function redisSection(root: string): Promise<void> {
   if (lost !== 0) fail(`${lost} updates were lost in the Redis section.`);
 }
 
-// ---------------------------------------------------------------------------------------------
 // 3. State execs per execute, from the double's exec log.
 
 async function execsSection(root: string): Promise<void> {
