@@ -38,6 +38,15 @@ export function generateSdkFiles(scope: DependencyScope, moduleName: string, sdk
   };
 }
 
+/**
+ * The dependencies' bindings as the runtime's client.gen.ts holds them: in the same file as the
+ * core API (its classes, BaseClient, and its Client renamed CoreClient), so nothing is imported.
+ */
+export function generateDependencyBindings(scope: DependencyScope, moduleName: string): string {
+  const deps = scope.deps.map((d) => d.name).join(", ");
+  return `\n// Bindings of the dependencies of ${JSON.stringify(moduleName)}: ${deps}.\n${new BindingsWriter(scope, "").body()}\n\nexport const dag = new Client();\n`;
+}
+
 class BindingsWriter {
   private coreValues = new Set<string>();
   private coreTypes = new Set<string>(["ID"]);
@@ -47,10 +56,16 @@ class BindingsWriter {
     private readonly dist: string,
   ) {}
 
-  write(): string {
+  /** The dependency classes and the Client that extends the core one. */
+  body(): string {
     const body: string[] = [];
     for (const { dep, def, typeName } of this.scope.byType.values()) body.push(this.objectClass(dep, def, typeName));
     body.push(this.client());
+    return body.join("\n\n");
+  }
+
+  write(): string {
+    const body = this.body();
     const imports = [
       `import { Context } from "${this.dist}/common/context.js";`,
       `import { Client as CoreClient${[...this.coreValues].sort().map((c) => `, ${c}`).join("")} } from "${this.dist}/api/client.gen.js";`,
@@ -64,7 +79,7 @@ class BindingsWriter {
       "  constructor(protected _ctx: Context = new Context()) {}",
       "}",
     ];
-    return `/* eslint-disable */\n${imports.join("\n")}\n\n${base.join("\n")}\n\n${body.join("\n\n")}\n\nexport const dag = new Client();\n`;
+    return `/* eslint-disable */\n${imports.join("\n")}\n\n${base.join("\n")}\n\n${body}\n\nexport const dag = new Client();\n`;
   }
 
   // ---- types -------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ export interface EngineDoubleOptions {
   stateDir?: string;
   /** The module (directory with dagger.json). Default: the current directory. */
   moduleDir?: string;
-  /** The API schema. Default: env DAGGER_SCHEMA_PATH, else ../shared/dagger/schema.graphqls. */
+  /** The API schema. Default: env DAGGER_SCHEMA_PATH, else double/schema/schema.graphqls. */
   schemaPath?: string;
   /** Echo the module's output and each exec's output to stderr. */
   verbose?: boolean;

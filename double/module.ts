@@ -5,23 +5,23 @@
 // Errors are never cached.
 import { spawn, type ChildProcess } from "node:child_process";
 import { isObjectType } from "graphql";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
-import { delimiter, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { generateSdkFiles } from "./codegen.js";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { generateDependencyBindings, generateSdkFiles } from "./codegen.js";
 import { DependencyScope } from "./dependencies.js";
 import type { Engine } from "./engine.js";
 import { FunctionError, type FunctionCallCtx, type ResolverEnv } from "./resolvers.js";
 import type { DoubleServer } from "./server.js";
-import { clientGenFor, GENERATED_MARKER, sdkDistDir } from "./sdk-stub.js";
+import { buildModule, moduleProcessEnv, type ModuleBuild } from "./runtime/build.js";
+import { loadModuleSource } from "./runtime/module-source.js";
+import { sdkVersion } from "./runtime/sdk-library.js";
+import { GENERATED_MARKER, sdkDistDir } from "./sdk-stub.js";
 import { canonicalJson, deferred, digestOf, gqlName, parseDurationMs, randomHex, sha256, toPascal, writeFileAtomic } from "./util.js";
 import type { StateDir } from "./store.js";
 import { decodeId, encodeId, isDoubleId, type FunctionArgV, type FunctionV, type ModuleV, type ObjectTypeDefV, type TypeDefV } from "./values.js";
 
-const DOUBLE_RUNTIME_VERSION = "1";
+const DOUBLE_RUNTIME_VERSION = "2";
 const DEFAULT_TTL_MS = 7 * 24 * 3600 * 1000;
-const ENTRY = join(dirname(fileURLToPath(import.meta.url)), "module-entry.ts");
 
 export interface ModuleInfo {
   /** The directory holding dagger.json. */
@@ -131,37 +131,17 @@ function registrationCacheDir(engine: Engine, explicit?: string): string {
   return process.env["DAGGER_DOUBLE_MODULE_CACHE"] ? resolve(process.env["DAGGER_DOUBLE_MODULE_CACHE"]) : engine.store.path("modules");
 }
 
-function sdkVersion(sourceDir: string): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(sdkDistDir(sourceDir), "..", "..", "package.json"), "utf8")) as { version?: string };
-    return pkg.version ?? "unknown";
-  } catch {
-    return "unknown";
-  }
-}
-
-/** dagger.json, package files, tsconfig and everything under src/ (not node_modules), and the SDK version. */
+/** Every file the engine loads for the module (dagger.json, package files, sources; .gitignore applied), and the SDK version. */
 function sourceDigest(dir: string, sourceDir: string): string {
-  const parts: string[] = [`double-runtime:${DOUBLE_RUNTIME_VERSION}`, `sdk:${sdkVersion(sourceDir)}`];
-  const add = (file: string) => {
-    if (!existsSync(file) || !statSync(file).isFile()) return;
-    const data = readFileSync(file);
-    // Bindings the double generated (`develop`) are derived from the dependencies, counted below.
-    if (data.subarray(0, GENERATED_MARKER.length).toString() === GENERATED_MARKER) return;
-    parts.push(`${relative(dir, file)}:${sha256(data)}`);
-  };
-  add(join(dir, "dagger.json"));
-  for (const f of ["package.json", "package-lock.json", "tsconfig.json", "sdk/index.ts", "sdk/client.gen.ts"]) add(join(sourceDir, f));
-  const walk = (d: string) => {
-    if (!existsSync(d)) return;
-    for (const name of readdirSync(d).sort()) {
-      if (name === "node_modules") continue;
-      const full = join(d, name);
-      if (statSync(full).isDirectory()) walk(full);
-      else add(full);
-    }
-  };
-  walk(join(sourceDir, "src"));
+  const parts: string[] = [`double-runtime:${DOUBLE_RUNTIME_VERSION}`, `sdk:${sdkVersion()}`];
+  const loaded = loadModuleSource(dir, relative(dir, sourceDir) || ".");
+  for (const f of loaded.files) {
+    const data = readFileSync(join(loaded.sourceDir, f));
+    // Bindings the double generated (`develop`) are derived from the dependencies, counted apart.
+    if (data.subarray(0, GENERATED_MARKER.length).toString() === GENERATED_MARKER) continue;
+    parts.push(`${f}:${sha256(data)}`);
+  }
+  parts.push(`dagger.json:${sha256(readFileSync(join(dir, "dagger.json")))}`);
   return sha256(parts.join("\n"));
 }
 
@@ -177,7 +157,7 @@ export class ModuleRuntime {
   private sessionCache = new Map<string, Promise<string>>();
   private inflight = new Map<string, Promise<string>>();
   private children = new Set<ChildProcess>();
-  private readonly tsxCli: string;
+  private built: Promise<ModuleBuild> | undefined;
   private scope: Promise<DependencyScope | undefined> | undefined;
   private dependencyRuntimes: ModuleRuntime[] = [];
 
@@ -191,7 +171,6 @@ export class ModuleRuntime {
     private readonly ancestors: string[] = [],
   ) {
     this.info = readModuleInfo(moduleDir, ancestors);
-    this.tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
   }
 
   get engineStore(): StateDir {
@@ -242,27 +221,20 @@ export class ModuleRuntime {
     });
   }
 
-  /**
-   * For a module with dependencies, the SDK the engine's runtime would generate for it (core
-   * API plus the dependencies' bindings), written to the state dir, never into the module: a
-   * tsconfig extending the module's own maps `@dagger.io/dagger` to it.
-   */
-  private generatedSdk(scope: DependencyScope): { tsconfig: string; clientGen: string } {
-    const files = generateSdkFiles(scope, this.info.name, join(this.engine.store.path("sdk-gen"), "x", "sdk"), sdkDistDir(this.info.sourceDir));
-    const ownTsconfig = join(this.info.sourceDir, "tsconfig.json");
-    const key = digestOf({ files, ownTsconfig }).slice(0, 16);
-    const root = this.engine.store.path("sdk-gen", key);
-    const tsconfig = join(root, "tsconfig.json");
-    if (!existsSync(tsconfig)) {
-      for (const [name, text] of Object.entries(files)) writeFileAtomic(join(root, "sdk", name), text);
-      writeFileAtomic(join(root, "package.json"), '{ "type": "module" }\n');
-      const paths = { "@dagger.io/dagger": ["./sdk/index.ts"], "@dagger.io/dagger/telemetry": ["./sdk/telemetry.ts"] };
-      const config = existsSync(ownTsconfig)
-        ? { extends: ownTsconfig, compilerOptions: { paths } }
-        : { compilerOptions: { experimentalDecorators: true, paths } };
-      writeFileAtomic(tsconfig, `${JSON.stringify(config, null, 2)}\n`);
+  /** The module built as the engine's runtime builds it (cached by what it is built from). */
+  build(): Promise<ModuleBuild> {
+    if (!this.built) {
+      this.built = (async () => {
+        const scope = await this.dependencyScope();
+        return buildModule({
+          moduleDir: this.info.dir,
+          sourceSubpath: relative(this.info.dir, this.info.sourceDir) || ".",
+          ...(scope ? { dependencyBindings: generateDependencyBindings(scope, this.info.name) } : {}),
+        });
+      })();
+      this.built.catch(() => (this.built = undefined));
     }
-    return { tsconfig, clientGen: join(root, "sdk", "client.gen.ts") };
+    return this.built;
   }
 
   /** The module's typedefs, as its own registration sends them (cached by source digest). */
@@ -418,23 +390,12 @@ export class ModuleRuntime {
       result: deferred<string>(),
     };
     const scope = await this.dependencyScope();
-    const sdk = scope ? this.generatedSdk(scope) : undefined;
+    const build = await this.build();
     this.env.calls.set(call.id, call);
     const caller = parentName ? `${parentName}.${name || "constructor"}` : "register";
     const token = this.server.openSession({ kind: "function", caller, namespace: this.info.name, call, ...(scope ? { scope } : {}) });
-    const tsconfig = sdk?.tsconfig ?? join(this.info.sourceDir, "tsconfig.json");
-    const childEnv: Record<string, string> = {
-      DAGGER_SESSION_PORT: String(this.server.port),
-      DAGGER_SESSION_TOKEN: token,
-      DAGGER_DOUBLE_MODULE_SRC: join(this.info.sourceDir, "src"),
-      // The core API's declarations, then the dependencies' bindings: the SDK's scanner reads both.
-      DAGGER_DOUBLE_CLIENT_GEN: [clientGenFor(this.info.sourceDir, this.engine.store), ...(sdk ? [sdk.clientGen] : [])].join(delimiter),
-      PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
-      HOME: process.env["HOME"] ?? "/root",
-    };
-    if (process.env["TMPDIR"]) childEnv["TMPDIR"] = process.env["TMPDIR"];
-    const argv = [this.tsxCli, "--no-deprecation", ...(existsSync(tsconfig) ? ["--tsconfig", tsconfig] : []), ENTRY];
-    const child = spawn(process.execPath, argv, { cwd: this.info.sourceDir, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+    const childEnv = moduleProcessEnv(build, { DAGGER_SESSION_PORT: String(this.server.port), DAGGER_SESSION_TOKEN: token });
+    const child = spawn(build.command.file, build.command.args, { cwd: build.command.cwd, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
     this.children.add(child);
     let output = "";
     const collect = (b: Buffer) => {

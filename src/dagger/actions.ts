@@ -1,4 +1,5 @@
-import { ExecError, type Container, type Directory, type File, type Secret } from "@dagger.io/dagger";
+import type { Container, Directory, File, Secret } from "@dagger.io/dagger";
+import { isExecFailure, type ExecFailure } from "./exec-failure.js";
 import { validateBreakerName } from "../core/names.js";
 import { DEFAULT_POLICY } from "../core/policy.js";
 import { listWorkflows } from "../config/list-workflows.js";
@@ -83,7 +84,7 @@ export function policyForBreaker(config: Config | null, breaker: string) {
 export async function protect(store: StateStore, container: Container, breaker: string, config: File | null): Promise<Container> {
   validateBreakerName(breaker);
   const policy = policyForBreaker(config ? (await loadConfig(config)).config : null, breaker);
-  const run = await runProtected<Container | ExecError>({
+  const run = await runProtected<Container | ExecFailure>({
     store,
     breaker,
     policy,
@@ -96,13 +97,13 @@ export async function protect(store: StateStore, container: Container, breaker: 
         const synced = await container.sync();
         return { value: synced, outcome: { ok: true, durationMs: Date.now() - started } };
       } catch (e) {
-        if (!(e instanceof ExecError)) throw e;
+        if (!isExecFailure(e)) throw e;
         const outcome = { ok: false, durationMs: Date.now() - started, exitCode: e.exitCode, error: e.message.split("\n")[0] };
         return { value: e, outcome };
       }
     },
   });
-  if (run.value instanceof ExecError) throw run.value;
+  if (isExecFailure(run.value)) throw run.value;
   return run.value;
 }
 
