@@ -128,9 +128,10 @@ class BindingsWriter {
 
   private objectClass(dep: LoadedDependency, def: ObjectTypeDefV, typeName: string): string {
     const lines: string[] = [];
-    const scalars = [{ name: "id", type: "ID", description: `A unique identifier for this ${typeName}.` }];
+    const scalars = [{ name: "id", type: `${typeName}ID`, description: `A unique identifier for this ${typeName}.` }];
     for (const f of def.fields) if (this.isLeaf(f.typeDef)) scalars.push({ name: gqlName(f.name), type: this.tsType(dep, f.typeDef), description: f.description });
     const opts: string[] = [];
+    lines.push(`/**\n * The \`${typeName}ID\` scalar type represents an identifier for an object of type ${typeName}.\n */`, `export type ${typeName}ID = string & { __${typeName}ID: never };`, "");
     lines.push(...comment(def.description, ""));
     lines.push(`export class ${typeName} extends BaseClient {`);
     for (const s of scalars) lines.push(`  private readonly _${s.name}?: ${s.type} = undefined;`);
@@ -185,6 +186,19 @@ class BindingsWriter {
         args: entry.def.ctor?.args ?? [],
       };
       lines.push(...this.method(entry.dep, "Client", ctor, opts));
+    }
+    // The legacy view's loaders (v0.21 clients): an ID read from a result serves that result again.
+    for (const { typeName } of this.scope.byType.values()) {
+      lines.push(
+        "",
+        "  /**",
+        `   * Load a ${typeName} from its ID.`,
+        "   */",
+        `  load${typeName}FromID = (id: ${typeName}ID): ${typeName} => {`,
+        `    const ctx = this._ctx.select("load${typeName}FromID", { id });`,
+        `    return new ${typeName}(ctx);`,
+        "  };",
+      );
     }
     lines.push("}");
     return [...opts, ...lines].join("\n");

@@ -166,6 +166,12 @@ export class DependencyScope {
       const desc = entry.def.description || entry.dep.typedefs.description;
       ctorFields.push(`  ${desc ? `${JSON.stringify(desc)} ` : ""}${field}${this.argsSdl(entry.dep, entry.def.ctor?.args ?? [])}: ${entry.typeName}!`);
     }
+    // The legacy view served to clients of engines before v0.22.0 (core/schema/legacy_id.go): a
+    // <Type>ID scalar and a load<Type>FromID root field per object, module types included.
+    for (const { typeName } of this.byType.values()) {
+      out.push(`scalar ${typeName}ID`);
+      ctorFields.push(`  ${JSON.stringify(`Load a ${typeName} from its ID.`)} load${typeName}FromID(id: ${typeName}ID!): ${typeName}!`);
+    }
     out.push(`extend type Query {\n${ctorFields.join("\n")}\n}`);
     for (const { dep, def, typeName } of this.byType.values()) {
       const lines = [`  ${JSON.stringify(`A unique identifier for this ${typeName}.`)} id: ID!`];
@@ -210,8 +216,11 @@ export class DependencyScope {
   resolver(typeName: string, fieldName: string): FieldResolver | undefined {
     if (typeName === "Query") {
       const entry = this.constructors.get(fieldName);
-      if (!entry) return undefined;
-      return (_s, args) => this.construct(entry, args);
+      if (entry) return (_s, args) => this.construct(entry, args);
+      const loaded = /^load(.+)FromID$/.exec(fieldName)?.[1];
+      // The ID is a handle to the result it was taken from: loading it runs nothing again.
+      if (loaded && this.byType.has(loaded)) return (_s, args) => moduleObject(decodeId(String(args["id"])), loaded);
+      return undefined;
     }
     const entry = this.byType.get(typeName);
     if (!entry) return undefined;

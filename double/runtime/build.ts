@@ -84,7 +84,10 @@ function baseEnv(t: Toolchain): Record<string, string> {
     PATH: `${t.nodeBinDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     HOME: process.env["HOME"] ?? "/root",
   };
-  if (process.env["TMPDIR"]) env["TMPDIR"] = process.env["TMPDIR"];
+  // The host's CA and proxy settings stand for the engine's (the runtime trusts the engine's CAs).
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && (/^(TMPDIR|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR)$/.test(k) || /^(https?|no)_proxy$/i.test(k))) env[k] = v;
+  }
   return env;
 }
 

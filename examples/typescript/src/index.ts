@@ -12,8 +12,7 @@
 import { randomUUID } from "node:crypto";
 import {
   argument,
-  CircuitBreakerWorkflowRun,
-  Context,
+  type CircuitBreakerWorkflowRun,
   dag,
   func,
   object,
@@ -22,14 +21,12 @@ import {
 } from "@dagger.io/dagger";
 
 /**
- * `run` is never cached, and the generated client sends one query per field it reads: read
- * `rejected` and then `output` from `dag.circuitBreaker().run(...)` and the workflow runs twice.
- * This evaluates the run once and reads every field of that one result through its ID, as the
- * client's own `sync()` does for core objects.
+ * `run` is never cached, so every query that reaches it runs the workflow again, and the client
+ * sends one query per field it reads. Read the result's ID once (one run) and load the result
+ * from it: every field read from the loaded object is served from that one result.
  */
 async function once(run: CircuitBreakerWorkflowRun): Promise<CircuitBreakerWorkflowRun> {
-  const id = await run.id();
-  return new CircuitBreakerWorkflowRun(new Context().selectNode(id, "CircuitBreakerWorkflowRun"));
+  return dag.loadCircuitBreakerWorkflowRunFromID(await run.id());
 }
 
 /** One line about a run: what happened, and the state its breaker was left in. */
