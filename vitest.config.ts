@@ -13,6 +13,9 @@ export default defineConfig({
   },
   test: {
     include: ["tests/**/*.test.ts"],
-    exclude: ["tests/**/*.slow.test.ts", "node_modules/**"],
+    exclude: ["tests/**/*.slow.test.ts", "**/node_modules/**"],
+    // The first test to reach a module builds it as the engine's runtime does (an npm install).
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
   },
 });

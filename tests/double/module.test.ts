@@ -37,7 +37,7 @@ describe("registration", () => {
     expect(byName.get("describe")?.args[0]?.typeDef).toMatchObject({ kind: "LIST_KIND", list: { elementType: { kind: "STRING_KIND" } } });
     expect(mod.objects.map((o) => o.object?.name)).toContain("ToyInfo");
     expect(callLog(stateDir)).toEqual([]); // registration is not a function call
-  }, 30_000);
+  }, 180_000);
 });
 
 describe("function calls", () => {
@@ -54,7 +54,7 @@ describe("function calls", () => {
         ["ToyModule.cachedNonce", true],
       ]),
     );
-  }, 30_000);
+  }, 180_000);
 
   it("rejects unknown functions and arguments before starting the module", async () => {
     await expect(double.call("nope")).rejects.toThrow(/unknown function "nope" on ToyModule/);
