@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Engine } from "./engine.js";
-import { contextualValue, ModuleRuntime, type ModuleInfo } from "./module.js";
+import { CLIENT_NAMESPACE, contextualValue, ModuleRuntime, type ModuleInfo } from "./module.js";
 import type { FunctionCallCtx, ResolverEnv, Session } from "./resolvers.js";
 import { checkSandbox, killAllSandboxes } from "./sandbox.js";
 import { DoubleServer, type QueryResult } from "./server.js";
@@ -105,7 +105,7 @@ export async function startEngineDouble(options: EngineDoubleOptions = {}): Prom
   const env: ResolverEnv = { engine, calls: new Map<string, FunctionCallCtx>() };
   const server = new DoubleServer(env, options.schemaPath);
   await server.start();
-  const clientSession: Session = { kind: "client", caller: "client", namespace: "" };
+  const clientSession: Session = { kind: "client", caller: "client", namespace: CLIENT_NAMESPACE };
   const token = server.openSession(clientSession);
   let runtime: ModuleRuntime;
   try {
@@ -124,7 +124,7 @@ export async function startEngineDouble(options: EngineDoubleOptions = {}): Prom
     encodeId({ t: "Directory", manifest: engine.store.importHostDir(resolve(cwd, path), ignore) });
   const cacheVolume = (key: string) => {
     if (!key) throw new Error("engine double: cacheVolume name cannot be empty");
-    return encodeId({ t: "CacheVolume", volume: { namespace: "", key } });
+    return encodeId({ t: "CacheVolume", volume: { namespace: CLIENT_NAMESPACE, key } });
   };
   const setSecret = (name: string, plaintext: string) => encodeId({ t: "Secret", secret: engine.addSecret(name, plaintext) });
   const secretFromUri = (uri: string) => {

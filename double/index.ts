@@ -7,8 +7,11 @@ export { readExecLog } from "./engine.js";
 export { decodeId, encodeId, isDoubleId } from "./values.js";
 export type { ModuleV, FunctionV, TypeDefV } from "./values.js";
 
+export { CLIENT_NAMESPACE, moduleNamespace } from "./module.js";
+
+import { CLIENT_NAMESPACE } from "./module.js";
 import { StateDir } from "./store.js";
-/** The host directory holding a cache volume (namespace "" = created by the client/CLI, else the module name). */
-export function volumeDir(stateDir: string, key: string, namespace = ""): string {
+/** The host directory holding a cache volume: the client's (CLI, tests) by default, else a module's namespace (`moduleNamespace`). */
+export function volumeDir(stateDir: string, key: string, namespace = CLIENT_NAMESPACE): string {
   return new StateDir(stateDir).volumeDir({ namespace, key });
 }

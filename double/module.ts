@@ -36,6 +36,8 @@ export interface ModuleInfo {
   digest: string;
   /** Context directory for defaultPath: the enclosing git repository, else `dir`. */
   contextDir: string;
+  /** The namespace of the cache volumes the module creates (see `moduleNamespace`). */
+  namespace: string;
   /** dagger.json `dependencies`: the name the module knows each by, and its directory. */
   dependencies: DependencyInfo[];
 }
@@ -86,8 +88,25 @@ export function readModuleInfo(moduleDir: string, ancestors: string[] = []): Mod
     sourceDir,
     digest: depDigests.length ? sha256([sourceDigest(dir, sourceDir), ...depDigests].join("\n")) : sourceDigest(dir, sourceDir),
     contextDir: findGitRoot(dir) ?? dir,
+    namespace: moduleNamespace(config.name, dir),
     dependencies,
   };
+}
+
+/** The namespace of a client's own cache volumes (the CLI, tests): not a module's. */
+export const CLIENT_NAMESPACE = "mainClient";
+
+/**
+ * The namespace of the cache volumes a local module creates (core/schema/cache.go
+ * `namespaceFromModule`, v0.21.8): "mod(" + its dagger.json name + its source root's path in its
+ * context directory (the enclosing Git repository) + ")". A Git source uses its clone ref and
+ * subpath instead, so a local checkout and the same module installed from Git have separate
+ * volumes. The double loads local modules only.
+ */
+export function moduleNamespace(name: string, moduleDir: string): string {
+  const dir = resolve(moduleDir);
+  const context = findGitRoot(dir) ?? dir;
+  return `mod(${name}${relative(context, dir) || "."})`;
 }
 
 /**
@@ -393,7 +412,7 @@ export class ModuleRuntime {
     const build = await this.build();
     this.env.calls.set(call.id, call);
     const caller = parentName ? `${parentName}.${name || "constructor"}` : "register";
-    const token = this.server.openSession({ kind: "function", caller, namespace: this.info.name, call, ...(scope ? { scope } : {}) });
+    const token = this.server.openSession({ kind: "function", caller, namespace: this.info.namespace, call, ...(scope ? { scope } : {}) });
     const childEnv = moduleProcessEnv(build, { DAGGER_SESSION_PORT: String(this.server.port), DAGGER_SESSION_TOKEN: token });
     const child = spawn(build.command.file, build.command.args, { cwd: build.command.cwd, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
     this.children.add(child);

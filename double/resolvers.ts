@@ -33,7 +33,7 @@ export interface Session {
   kind: "client" | "function";
   /** For the exec log: "client" or "Object.function". */
   caller: string;
-  /** Cache volume namespace: "" for the client, the module name inside a module. */
+  /** Cache volume namespace: "mainClient" for the client, mod(<name><source root>) inside a module. */
   namespace: string;
   call?: FunctionCallCtx;
   /** A module's function call with dependencies: their types extend the schema this session sees. */

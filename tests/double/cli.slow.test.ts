@@ -21,7 +21,7 @@ describe("dagger-call across processes", () => {
     const lines = execLog(stateDir);
     expect(lines).toHaveLength(8);
     expect(new Set(lines.map((l) => l.callId)).size).toBe(8);
-    expect(lines[0]?.mounts).toEqual([{ path: "/counter", type: "cache", volume: "cli-counter", namespace: "", sharing: "LOCKED" }]);
+    expect(lines[0]?.mounts).toEqual([{ path: "/counter", type: "cache", volume: "cli-counter", namespace: "mainClient", sharing: "LOCKED" }]);
   }, 180_000);
 
   it("shares the exec and function caches between calls, like one engine", async () => {

@@ -87,7 +87,7 @@ interface Invocation {
 
 /** A dependency's runtime that answers from a table instead of a module process. */
 function fakeRuntime(dir: string, defs: ModuleV, engine: Engine, calls: Invocation[]): ModuleRuntime {
-  const info: ModuleInfo = { dir, name: "toy-module", mainObject: "ToyModule", sourceDir: dir, digest: "fake", contextDir: dir, dependencies: [] };
+  const info: ModuleInfo = { dir, name: "toy-module", mainObject: "ToyModule", sourceDir: dir, digest: "fake", contextDir: dir, namespace: "mod(toy-module.)", dependencies: [] };
   return {
     info,
     engineStore: engine.store,

@@ -39,7 +39,7 @@ describe("function cache policies", () => {
     }
     const incs = execLog(stateDir).filter((l) => l.caller === "ToyModule.increment");
     expect(incs).toHaveLength(2);
-    expect(incs[0]?.mounts).toEqual([{ path: "/counter", type: "cache", volume: "policy-counter", namespace: "toy-module", sharing: "LOCKED" }]);
+    expect(incs[0]?.mounts).toEqual([{ path: "/counter", type: "cache", volume: "policy-counter", namespace: "mod(toy-moduletests/fixtures/toy-module)", sharing: "LOCKED" }]);
   }, 90_000);
 
   it("a function missing `cache: \"never\"` returns a stale cached result", async () => {
@@ -57,7 +57,7 @@ describe("function cache policies", () => {
     expect(second.value).toBe(1); // the function ran again, the exec did not
     const lines = execLog(stateDir).filter((l) => l.caller === "ToyModule.incrementNoBuster");
     expect(lines.map((l) => l.cached)).toEqual([false, true]);
-    writeFileSync(join(volumeDir(stateDir, "no-buster-counter", "toy-module"), "count"), "10\n");
+    writeFileSync(join(volumeDir(stateDir, "no-buster-counter", "mod(toy-moduletests/fixtures/toy-module)"), "count"), "10\n");
     expect((await double.call("increment", { volume: "no-buster-counter", pause: "0" })).value).toBe(11);
   }, 60_000);
 

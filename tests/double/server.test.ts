@@ -313,7 +313,7 @@ describe("secrets and the exec log", () => {
       image: "alpine:3.20",
       workdir: "/w",
       env: ["VISIBLE_NAME"],
-      mounts: [{ path: "/v", type: "cache", volume: "logged", namespace: "", sharing: "PRIVATE" }],
+      mounts: [{ path: "/v", type: "cache", volume: "logged", namespace: "mainClient", sharing: "PRIVATE" }],
       cached: false,
       exitCode: 0,
     });

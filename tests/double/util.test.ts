@@ -1,8 +1,13 @@
-// Pure helpers of the engine double: names, durations, ignore patterns, IDs.
+// Pure helpers of the engine double: names, durations, ignore patterns, IDs, namespaces.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CLIENT_NAMESPACE, moduleNamespace, volumeDir } from "../../double/index.js";
 import { patternMatcher } from "../../double/store.js";
 import { parseDurationMs, toCamel, toKebab, toPascal } from "../../double/util.js";
 import { decodeId, encodeId } from "../../double/values.js";
+import { repoRoot } from "./helpers/env.js";
 
 describe("names", () => {
   it("maps function and argument names like the CLI and the SDK", () => {
@@ -45,5 +50,21 @@ describe("IDs", () => {
     expect(decodeId(id)).toEqual({ t: "CacheVolume", volume: { namespace: "", key: "k" } });
     expect(() => decodeId(id, "Container")).toThrow(/expected a Container ID, got a CacheVolume ID/);
     expect(() => decodeId("core.Container.xyz")).toThrow(/not an ID issued by the engine double/);
+  });
+});
+
+describe("cache-volume namespaces", () => {
+  it("names a local module's namespace after its name and its source root in the Git repository, as the engine does", () => {
+    expect(moduleNamespace("circuit-breaker", repoRoot)).toBe("mod(circuit-breaker.)");
+    expect(moduleNamespace("examples", join(repoRoot, "examples", "typescript"))).toBe("mod(examplesexamples/typescript)");
+    const outside = mkdtempSync(join(tmpdir(), "dd-ns-"));
+    expect(moduleNamespace("loose", outside)).toBe("mod(loose.)");
+  });
+
+  it("keeps the client's volumes apart from every module's", () => {
+    expect(CLIENT_NAMESPACE).toBe("mainClient");
+    const stateDir = mkdtempSync(join(tmpdir(), "dd-ns-state-"));
+    expect(volumeDir(stateDir, "k")).not.toBe(volumeDir(stateDir, "k", moduleNamespace("circuit-breaker", repoRoot)));
+    expect(volumeDir(stateDir, "k", "mod(circuit-breaker.)")).not.toBe(volumeDir(stateDir, "k", "mod(circuit-breakerexamples/copy)"));
   });
 });

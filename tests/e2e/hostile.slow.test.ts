@@ -10,7 +10,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The module's default state volume as the double keeps it on disk. */
 const stateFile = (engine: Engine, breaker: string) =>
-  join(volumeDir(engine.stateDir, "circuit-breaker-state", "circuit-breaker"), "breakers", `${breaker}.json`);
+  join(volumeDir(engine.stateDir, "circuit-breaker-state", "mod(circuit-breaker.)"), "breakers", `${breaker}.json`);
 
 async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 120_000): Promise<T> {
   const end = Date.now() + timeoutMs;

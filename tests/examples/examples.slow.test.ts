@@ -214,13 +214,13 @@ describe("examples/typescript through the engine double", () => {
     expect(stateOps.length).toBeGreaterThan(10);
     for (const l of stateOps) {
       expect(l.caller).toMatch(/^CircuitBreaker\./);
-      expect(l.mounts).toEqual([{ path: "/state", type: "cache", volume: "circuit-breaker-state", namespace: "circuit-breaker", sharing: "LOCKED" }]);
+      expect(l.mounts).toEqual([{ path: "/state", type: "cache", volume: "circuit-breaker-state", namespace: "mod(circuit-breaker.)", sharing: "LOCKED" }]);
     }
-    expect(existsSync(volumeDir(stateDir, "circuit-breaker-state", "circuit-breaker"))).toBe(true);
+    expect(existsSync(volumeDir(stateDir, "circuit-breaker-state", "mod(circuit-breaker.)"))).toBe(true);
     const volumes = readdirSync(join(stateDir, "volumes"))
       .filter((f) => f.endsWith(".json"))
       .map((f) => JSON.parse(readFileSync(join(stateDir, "volumes", f), "utf8")) as { namespace: string; key: string });
-    expect(volumes).toEqual([{ namespace: "circuit-breaker", key: "circuit-breaker-state" }]);
+    expect(volumes).toEqual([{ namespace: "mod(circuit-breaker.)", key: "circuit-breaker-state" }]);
     // The deploy ran under `protect`, in the dependency; the example only read its output.
     const deploys = execs.filter((l) => l.args?.join(" ").includes("deployed $RELEASE"));
     expect(deploys.map((l) => [l.caller, l.cached])).toEqual([
