@@ -8,16 +8,27 @@
 // Only the module that declares a dependency sees it: the CLI's session and the dependency's
 // own function calls keep their own schema.
 import { extendSchema, GraphQLError, isObjectType, isScalarType, parse, type GraphQLSchema } from "graphql";
-import { contextualValue, FunctionError, type ModuleRuntime } from "./module.js";
-import type { Ctx } from "./resolvers.js";
+import { contextualValue } from "./context-value.js";
+import type { ModuleInfo } from "./module-info.js";
+import { FunctionError, type Ctx, type FieldResolver, type SchemaScope } from "./session.js";
+import type { StateDir } from "./store.js";
 import { gqlName, gqlObjectName } from "./util.js";
 import { decodeId, encodeId, type FunctionArgV, type FunctionV, type ModuleV, type ObjectTypeDefV, type TypeDefV, type Val, type ValOf } from "./values.js";
+
+/** What the scope needs of a dependency's runtime (module.ts's ModuleRuntime is one). */
+export interface DependencyRuntime {
+  readonly info: ModuleInfo;
+  readonly engineStore: StateDir;
+  typedefs(): Promise<ModuleV>;
+  /** Calls `object.fnName` ("" = constructor) with its cache policy; the result as JSON text. */
+  invoke(objectName: string, fn: FunctionV, fnName: string, parent: unknown, args: Record<string, unknown>): Promise<{ json: string }>;
+}
 
 /** One dependency, registered: its runtime, typedefs and the GraphQL names of its objects. */
 export interface LoadedDependency {
   /** Its name in the dependent's dagger.json; namespaces its types and its Query field. */
   name: string;
-  runtime: ModuleRuntime;
+  runtime: DependencyRuntime;
   typedefs: ModuleV;
   /** Its main object's own name (the dependency module's PascalCase name). */
   mainObject: string;
@@ -31,8 +42,6 @@ export interface DependencyObject {
   def: ObjectTypeDefV;
   typeName: string;
 }
-
-type FieldResolver = (source: Val, args: Record<string, unknown>, ctx: Ctx) => unknown;
 
 /**
  * The engine's name for a dependency's object (core/gqlformat.go `namespaceObject`): the main
@@ -59,7 +68,7 @@ function unsupported(what: string): never {
   throw new Error(`engine double: ${what} in a module dependency is not implemented`);
 }
 
-export class DependencyScope {
+export class DependencyScope implements SchemaScope {
   /** The core schema extended with every dependency's types. */
   readonly schema: GraphQLSchema;
   /** The SDL that extends it. */
@@ -96,7 +105,7 @@ export class DependencyScope {
   }
 
   /** Register every dependency (through its own runtime, cached by source digest) and build the schema. */
-  static async build(base: GraphQLSchema, deps: { name: string; runtime: ModuleRuntime }[]): Promise<DependencyScope> {
+  static async build(base: GraphQLSchema, deps: { name: string; runtime: DependencyRuntime }[]): Promise<DependencyScope> {
     const loaded: LoadedDependency[] = [];
     for (const d of deps) {
       const typedefs = await d.runtime.typedefs();

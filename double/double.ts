@@ -2,8 +2,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Engine } from "./engine.js";
-import { CLIENT_NAMESPACE, contextualValue, ModuleRuntime, type ModuleInfo } from "./module.js";
-import type { FunctionCallCtx, ResolverEnv, Session } from "./resolvers.js";
+import { contextualValue } from "./context-value.js";
+import { CLIENT_NAMESPACE, type ModuleInfo } from "./module-info.js";
+import { ModuleRuntime } from "./module.js";
+import type { FunctionCallCtx, ResolverEnv, Session } from "./session.js";
 import { checkSandbox, killAllSandboxes } from "./sandbox.js";
 import { DoubleServer, type QueryResult } from "./server.js";
 import { gqlName, toCamel, toKebab } from "./util.js";

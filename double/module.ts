@@ -5,140 +5,21 @@
 // Errors are never cached.
 import { spawn, type ChildProcess } from "node:child_process";
 import { isObjectType } from "graphql";
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { generateDependencyBindings, generateSdkFiles } from "./codegen.js";
 import { DependencyScope } from "./dependencies.js";
 import type { Engine } from "./engine.js";
-import { FunctionError, type FunctionCallCtx, type ResolverEnv } from "./resolvers.js";
-import type { DoubleServer } from "./server.js";
+import { DOUBLE_RUNTIME_VERSION, readModuleInfo, type ModuleInfo } from "./module-info.js";
 import { buildModule, moduleProcessEnv, type ModuleBuild } from "./runtime/build.js";
-import { loadModuleSource } from "./runtime/module-source.js";
-import { sdkVersion } from "./runtime/sdk-library.js";
 import { GENERATED_MARKER, sdkDistDir } from "./sdk-stub.js";
-import { canonicalJson, deferred, digestOf, gqlName, parseDurationMs, randomHex, sha256, toPascal, writeFileAtomic } from "./util.js";
+import type { DoubleServer } from "./server.js";
+import type { FunctionCallCtx, ResolverEnv } from "./session.js";
 import type { StateDir } from "./store.js";
-import { decodeId, encodeId, isDoubleId, type FunctionArgV, type FunctionV, type ModuleV, type ObjectTypeDefV, type TypeDefV } from "./values.js";
+import { canonicalJson, deferred, digestOf, gqlName, parseDurationMs, randomHex, writeFileAtomic } from "./util.js";
+import { decodeId, isDoubleId, type FunctionV, type ModuleV, type ObjectTypeDefV, type TypeDefV } from "./values.js";
 
-const DOUBLE_RUNTIME_VERSION = "2";
 const DEFAULT_TTL_MS = 7 * 24 * 3600 * 1000;
-
-export interface ModuleInfo {
-  /** The directory holding dagger.json. */
-  dir: string;
-  /** dagger.json "name". */
-  name: string;
-  /** PascalCase of the name: the main object. */
-  mainObject: string;
-  /** The module's source directory (dagger.json "source", default "."). */
-  sourceDir: string;
-  /** Digest of the module's source: keys the registration and function caches. */
-  digest: string;
-  /** Context directory for defaultPath: the enclosing git repository, else `dir`. */
-  contextDir: string;
-  /** The namespace of the cache volumes the module creates (see `moduleNamespace`). */
-  namespace: string;
-  /** dagger.json `dependencies`: the name the module knows each by, and its directory. */
-  dependencies: DependencyInfo[];
-}
-
-export interface DependencyInfo {
-  /** The name in the dependent's dagger.json (its API is namespaced by it). */
-  name: string;
-  /** The dependency's directory (holding its dagger.json). */
-  dir: string;
-}
-
-interface DaggerJson {
-  name?: string;
-  source?: string;
-  sdk?: { source?: string } | string;
-  dependencies?: { name?: string; source?: string; pin?: string }[];
-}
-
-/** A dependency's `source` as the double can load it: a local path only. */
-function dependencyOf(dir: string, dep: { name?: string; source?: string }, configPath: string): DependencyInfo {
-  const source = dep.source ?? "";
-  if (!dep.name || !source) throw new Error(`engine double: ${configPath}: a dependency needs a "name" and a "source"`);
-  if (/^[a-z]+:\/\//i.test(source) || /^(github\.com|gitlab\.com|git@)/.test(source) || source.includes("@")) {
-    throw new Error(`engine double: dependency ${JSON.stringify(dep.name)} comes from ${JSON.stringify(source)}: only local dependencies (a relative path) are implemented`);
-  }
-  const depDir = resolve(dir, source);
-  if (!existsSync(join(depDir, "dagger.json"))) throw new Error(`engine double: dependency ${JSON.stringify(dep.name)}: no dagger.json in ${depDir}`);
-  return { name: dep.name, dir: depDir };
-}
-
-export function readModuleInfo(moduleDir: string, ancestors: string[] = []): ModuleInfo {
-  const dir = resolve(moduleDir);
-  const configPath = join(dir, "dagger.json");
-  if (!existsSync(configPath)) throw new Error(`engine double: no dagger.json in ${dir}`);
-  if (ancestors.includes(dir)) throw new Error(`engine double: module dependency cycle: ${[...ancestors, dir].join(" -> ")}`);
-  const config = JSON.parse(readFileSync(configPath, "utf8")) as DaggerJson;
-  if (!config.name) throw new Error(`engine double: ${configPath} has no "name"`);
-  const sdk = typeof config.sdk === "string" ? config.sdk : config.sdk?.source;
-  if (sdk !== "typescript") throw new Error(`engine double: only TypeScript modules are supported (sdk: ${JSON.stringify(sdk)})`);
-  const sourceDir = resolve(dir, config.source ?? ".");
-  const dependencies = (config.dependencies ?? []).map((d) => dependencyOf(dir, d, configPath));
-  // A dependency's source is part of the dependent's identity (its bindings, its function cache).
-  const depDigests = dependencies.map((d) => `${d.name}=${readModuleInfo(d.dir, [...ancestors, dir]).digest}`);
-  return {
-    dir,
-    name: config.name,
-    mainObject: toPascal(config.name),
-    sourceDir,
-    digest: depDigests.length ? sha256([sourceDigest(dir, sourceDir), ...depDigests].join("\n")) : sourceDigest(dir, sourceDir),
-    contextDir: findGitRoot(dir) ?? dir,
-    namespace: moduleNamespace(config.name, dir),
-    dependencies,
-  };
-}
-
-/** The namespace of a client's own cache volumes (the CLI, tests): not a module's. */
-export const CLIENT_NAMESPACE = "mainClient";
-
-/**
- * The namespace of the cache volumes a local module creates (core/schema/cache.go
- * `namespaceFromModule`, v0.21.8): "mod(" + its dagger.json name + its source root's path in its
- * context directory (the enclosing Git repository) + ")". A Git source uses its clone ref and
- * subpath instead, so a local checkout and the same module installed from Git have separate
- * volumes. The double loads local modules only.
- */
-export function moduleNamespace(name: string, moduleDir: string): string {
-  const dir = resolve(moduleDir);
-  const context = findGitRoot(dir) ?? dir;
-  return `mod(${name}${relative(context, dir) || "."})`;
-}
-
-/**
- * The value of an argument with a `defaultPath` that was not given, loaded from the module's
- * context as the engine does: a relative path from the directory that holds dagger.json, an
- * absolute one from the context directory (the enclosing Git repository). Never outside it.
- */
-export function contextualValue(store: StateDir, info: ModuleInfo, arg: FunctionArgV): string {
-  const p = arg.defaultPath;
-  const target = p.startsWith("/") ? resolve(info.contextDir, `.${p}`) : resolve(info.dir, p);
-  const rel = relative(info.contextDir, target);
-  if (rel.startsWith("..") || isAbsolute(rel)) {
-    throw new Error(`engine double: defaultPath ${JSON.stringify(p)} of ${arg.name} is outside the context directory ${info.contextDir}`);
-  }
-  if (!existsSync(target)) throw new Error(`engine double: defaultPath ${JSON.stringify(p)} of ${arg.name}: ${target} does not exist`);
-  if (arg.typeDef.name === "File") {
-    if (!statSync(target).isFile()) throw new Error(`engine double: defaultPath ${JSON.stringify(p)} of ${arg.name} is not a file`);
-    const f = store.importHostFile(target);
-    return encodeId({ t: "File", name: f.name, blob: f.blob, mode: f.mode });
-  }
-  return encodeId({ t: "Directory", manifest: store.importHostDir(target, arg.ignore) });
-}
-
-function findGitRoot(start: string): string | undefined {
-  let d = start;
-  for (;;) {
-    if (existsSync(join(d, ".git"))) return d;
-    const up = dirname(d);
-    if (up === d) return undefined;
-    d = up;
-  }
-}
 
 /**
  * Where registrations (module typedefs by source digest) are kept: the state dir, unless
@@ -148,20 +29,6 @@ function findGitRoot(start: string): string | undefined {
 function registrationCacheDir(engine: Engine, explicit?: string): string {
   if (explicit) return resolve(explicit);
   return process.env["DAGGER_DOUBLE_MODULE_CACHE"] ? resolve(process.env["DAGGER_DOUBLE_MODULE_CACHE"]) : engine.store.path("modules");
-}
-
-/** Every file the engine loads for the module (dagger.json, package files, sources; .gitignore applied), and the SDK version. */
-function sourceDigest(dir: string, sourceDir: string): string {
-  const parts: string[] = [`double-runtime:${DOUBLE_RUNTIME_VERSION}`, `sdk:${sdkVersion()}`];
-  const loaded = loadModuleSource(dir, relative(dir, sourceDir) || ".");
-  for (const f of loaded.files) {
-    const data = readFileSync(join(loaded.sourceDir, f));
-    // Bindings the double generated (`develop`) are derived from the dependencies, counted apart.
-    if (data.subarray(0, GENERATED_MARKER.length).toString() === GENERATED_MARKER) continue;
-    parts.push(`${f}:${sha256(data)}`);
-  }
-  parts.push(`dagger.json:${sha256(readFileSync(join(dir, "dagger.json")))}`);
-  return sha256(parts.join("\n"));
 }
 
 export interface InvokeResult {
@@ -537,4 +404,3 @@ export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export { FunctionError };

@@ -3,10 +3,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { posix, resolve } from "node:path";
 import type { GraphQLResolveInfo } from "graphql";
-import type { DependencyScope } from "./dependencies.js";
 import { type ContainerState, type Engine, expandVars } from "./engine.js";
 import { listEntries, mergeAt, normaliseRel, patternMatcher, removePath, subManifest, type Manifest } from "./store.js";
-import type { Deferred } from "./util.js";
+import { FunctionError, type Ctx, type FunctionCallCtx } from "./session.js";
 import {
   decodeId,
   encodeId,
@@ -18,49 +17,8 @@ import {
   type ValOf,
 } from "./values.js";
 
-export interface FunctionCallCtx {
-  id: string;
-  moduleName: string;
-  parentName: string;
-  name: string;
-  /** JSON text of the parent object's state. */
-  parent: string;
-  inputArgs: { name: string; value: string }[];
-  result: Deferred<string>;
-}
-
-export interface Session {
-  kind: "client" | "function";
-  /** For the exec log: "client" or "Object.function". */
-  caller: string;
-  /** Cache volume namespace: "mainClient" for the client, mod(<name><source root>) inside a module. */
-  namespace: string;
-  call?: FunctionCallCtx;
-  /** A module's function call with dependencies: their types extend the schema this session sees. */
-  scope?: DependencyScope;
-}
-
-export interface ResolverEnv {
-  engine: Engine;
-  calls: Map<string, FunctionCallCtx>;
-}
-
-export interface Ctx {
-  session: Session;
-  env: ResolverEnv;
-}
-
 type Args = Record<string, unknown>;
 type Resolver = (source: Val, args: Args, ctx: Ctx, info: GraphQLResolveInfo) => unknown;
-
-export class FunctionError extends Error {
-  constructor(
-    message: string,
-    readonly values: { name: string; value: string }[],
-  ) {
-    super(message);
-  }
-}
 
 // ---- small helpers ---------------------------------------------------------------------
 

@@ -14,7 +14,8 @@ import {
   type GraphQLSchema,
   type GraphQLTypeResolver,
 } from "graphql";
-import { resolvers, type Ctx, type ResolverEnv, type Session } from "./resolvers.js";
+import { resolvers } from "./resolvers.js";
+import type { Ctx, ResolverEnv, Session } from "./session.js";
 import { loadSchema } from "./schema.js";
 import { randomHex } from "./util.js";
 import { typeNameOf, type Val } from "./values.js";
