@@ -1,6 +1,6 @@
 // `dagger call` stand-in backed by the engine double (double/): `npm run dagger-call -- <function> [--flag value ...] [field]`.
 // State (cache volumes, exec and function caches, exec log) lives in $DAGGER_DOUBLE_STATE_DIR (default ./.dagger-double).
-import { runCli } from "../double/cli.js";
+import { runCli } from "../double/cli/cli.js";
 
 const code = await runCli(process.argv.slice(2), {
   stdout: (s) => process.stdout.write(s),

@@ -8,16 +8,16 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateSdkFiles } from "../../double/codegen.js";
-import { DependencyScope, graphqlLiteral, namespaceObject } from "../../double/dependencies.js";
-import { Engine } from "../../double/engine.js";
-import type { ModuleInfo } from "../../double/module-info.js";
-import { validateTypedefs, type ModuleRuntime } from "../../double/module.js";
-import { FunctionError, type ResolverEnv, type Session } from "../../double/session.js";
-import { sdkDistDir } from "../../double/sdk-stub.js";
-import { DoubleServer } from "../../double/server.js";
+import { generateSdkFiles } from "../../double/engine/codegen.js";
+import { DependencyScope, graphqlLiteral, namespaceObject } from "../../double/engine/dependencies.js";
+import { Engine } from "../../double/engine/engine.js";
+import type { ModuleInfo } from "../../double/engine/module-info.js";
+import { validateTypedefs, type ModuleRuntime } from "../../double/engine/module.js";
+import { FunctionError, type ResolverEnv, type Session } from "../../double/engine/session.js";
+import { sdkDistDir } from "../../double/engine/sdk-stub.js";
+import { DoubleServer } from "../../double/engine/server.js";
 import { gqlName } from "../../double/util.js";
-import { decodeId, encodeId, type FunctionArgV, type FunctionV, type ModuleV, type ObjectTypeDefV, type TypeDefV } from "../../double/values.js";
+import { decodeId, encodeId, type FunctionArgV, type FunctionV, type ModuleV, type ObjectTypeDefV, type TypeDefV } from "../../double/engine/values.js";
 import { repoRoot, tempStateDir } from "./helpers/env.js";
 
 const t = {

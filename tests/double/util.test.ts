@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLIENT_NAMESPACE, moduleNamespace, volumeDir } from "../../double/index.js";
-import { patternMatcher } from "../../double/store.js";
+import { patternMatcher } from "../../double/engine/store.js";
 import { parseDurationMs, toCamel, toKebab, toPascal } from "../../double/util.js";
-import { decodeId, encodeId } from "../../double/values.js";
+import { decodeId, encodeId } from "../../double/engine/values.js";
 import { repoRoot } from "./helpers/env.js";
 
 describe("names", () => {

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import { join, posix } from "node:path";
 import { HOST_ROOT_DIRS, runSandboxed, type SandboxBind } from "./sandbox.js";
 import { ensureParents, mergeAt, normaliseRel, removePath, StateDir, type Manifest } from "./store.js";
-import { digestOf, randomHex } from "./util.js";
+import { digestOf, randomHex } from "../util.js";
 import type { ContainerOp, SecretRef, VolumeRef } from "./values.js";
 
 const EXEC_CACHE_VERSION = 1;

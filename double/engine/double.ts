@@ -8,7 +8,7 @@ import { ModuleRuntime } from "./module.js";
 import type { FunctionCallCtx, ResolverEnv, Session } from "./session.js";
 import { checkSandbox, killAllSandboxes } from "./sandbox.js";
 import { DoubleServer, type QueryResult } from "./server.js";
-import { gqlName, toCamel, toKebab } from "./util.js";
+import { gqlName, toCamel, toKebab } from "../util.js";
 import {
   decodeId,
   encodeId,

@@ -16,7 +16,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, posix, resolve } from "node:path";
-import { canonicalJson, digestOf, randomHex, sha256, writeFileAtomic } from "./util.js";
+import { canonicalJson, digestOf, randomHex, sha256, writeFileAtomic } from "../util.js";
 import type { VolumeRef } from "./values.js";
 
 export type Entry = { k: "f"; d: string; m: number } | { k: "d"; m: number } | { k: "l"; target: string };

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { buildSchema, type GraphQLSchema } from "graphql";
-import { repoRoot } from "./util.js";
+import { repoRoot } from "../util.js";
 
 let cached: { path: string; schema: GraphQLSchema } | undefined;
 

@@ -3,10 +3,10 @@
 // Each run is one engine-double process over a state dir shared with other runs
 // (DAGGER_DOUBLE_STATE_DIR, default ./.dagger-double), as separate `dagger call`s share an engine.
 import { getNamedType, isLeafType, isListType, isNonNullType, isObjectType, type GraphQLField } from "graphql";
-import { startEngineDouble, type EngineDouble } from "./double.js";
-import { loadSchema } from "./schema.js";
-import { gqlName, toCamel, toKebab } from "./util.js";
-import { decodeId, typeDefToString, type FunctionArgV, type FunctionV, type ObjectTypeDefV, type TypeDefV } from "./values.js";
+import { startEngineDouble, type EngineDouble } from "../engine/double.js";
+import { loadSchema } from "../engine/schema.js";
+import { gqlName, toCamel, toKebab } from "../util.js";
+import { decodeId, typeDefToString, type FunctionArgV, type FunctionV, type ObjectTypeDefV, type TypeDefV } from "../engine/values.js";
 
 export interface CliIO {
   stdout: (s: string) => void;

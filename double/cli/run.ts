@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { repoRoot } from "./util.js";
+import { repoRoot } from "../util.js";
 
 export interface RunDaggerCallOptions {
   /** Extra environment (merged over process.env), e.g. DAGGER_DOUBLE_STATE_DIR. */

@@ -11,12 +11,12 @@ import { generateDependencyBindings, generateSdkFiles } from "./codegen.js";
 import { DependencyScope } from "./dependencies.js";
 import type { Engine } from "./engine.js";
 import { DOUBLE_RUNTIME_VERSION, readModuleInfo, type ModuleInfo } from "./module-info.js";
-import { buildModule, moduleProcessEnv, type ModuleBuild } from "./runtime/build.js";
+import { buildModule, moduleProcessEnv, type ModuleBuild } from "../runtime/build.js";
 import { GENERATED_MARKER, sdkDistDir } from "./sdk-stub.js";
 import type { DoubleServer } from "./server.js";
 import type { FunctionCallCtx, ResolverEnv } from "./session.js";
 import type { StateDir } from "./store.js";
-import { canonicalJson, deferred, digestOf, gqlName, parseDurationMs, randomHex, writeFileAtomic } from "./util.js";
+import { canonicalJson, deferred, digestOf, gqlName, parseDurationMs, randomHex, writeFileAtomic } from "../util.js";
 import { decodeId, isDoubleId, type FunctionV, type ModuleV, type ObjectTypeDefV, type TypeDefV } from "./values.js";
 
 const DEFAULT_TTL_MS = 7 * 24 * 3600 * 1000;

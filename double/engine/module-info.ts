@@ -2,10 +2,10 @@
 // context it is loaded from, the namespace of its cache volumes, and a digest of its files.
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { loadModuleSource } from "./runtime/module-source.js";
-import { sdkVersion } from "./runtime/sdk-library.js";
+import { loadModuleSource } from "../runtime/module-source.js";
+import { sdkVersion } from "../runtime/sdk-library.js";
 import { GENERATED_MARKER } from "./sdk-stub.js";
-import { sha256, toPascal } from "./util.js";
+import { sha256, toPascal } from "../util.js";
 
 /** Bumped when the double changes how it runs modules: registrations and function results are keyed by it. */
 export const DOUBLE_RUNTIME_VERSION = "2";

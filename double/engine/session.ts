@@ -3,7 +3,7 @@
 // resolvers and the module runtimes, and importing none of them.
 import type { GraphQLSchema } from "graphql";
 import type { Engine } from "./engine.js";
-import type { Deferred } from "./util.js";
+import type { Deferred } from "../util.js";
 import type { Val } from "./values.js";
 
 export interface FunctionCallCtx {

@@ -12,7 +12,7 @@ import { contextualValue } from "./context-value.js";
 import type { ModuleInfo } from "./module-info.js";
 import { FunctionError, type Ctx, type FieldResolver, type SchemaScope } from "./session.js";
 import type { StateDir } from "./store.js";
-import { gqlName, gqlObjectName } from "./util.js";
+import { gqlName, gqlObjectName } from "../util.js";
 import { decodeId, encodeId, type FunctionArgV, type FunctionV, type ModuleV, type ObjectTypeDefV, type TypeDefV, type Val, type ValOf } from "./values.js";
 
 /** What the scope needs of a dependency's runtime (module.ts's ModuleRuntime is one). */

@@ -1,9 +1,9 @@
 // `dagger develop` stand-in for modules with dependencies: writes the dependencies' TypeScript
 // bindings into the module's sdk/, so that tsc and editors see `dag.<dependency>()`.
-//   tsx double/develop.ts [-m <module dir>]
+//   tsx double/cli/develop.ts [-m <module dir>]
 // Registers each dependency through the double (state dir: $DAGGER_DOUBLE_STATE_DIR, default
 // ./.dagger-double). Module runs through the double do not need it.
-import { startEngineDouble } from "./double.js";
+import { startEngineDouble } from "../engine/double.js";
 
 const argv = process.argv.slice(2);
 let moduleDir = ".";

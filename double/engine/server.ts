@@ -17,7 +17,7 @@ import {
 import { resolvers } from "./resolvers.js";
 import type { Ctx, ResolverEnv, Session } from "./session.js";
 import { loadSchema } from "./schema.js";
-import { randomHex } from "./util.js";
+import { randomHex } from "../util.js";
 import { typeNameOf, type Val } from "./values.js";
 
 export interface QueryResult {
