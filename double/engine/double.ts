@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { Engine } from "./engine.js";
+import { HostServices } from "./host-services.js";
 import { contextualValue } from "./context-value.js";
 import { CLIENT_NAMESPACE, type ModuleInfo } from "./module-info.js";
 import { ModuleRuntime } from "./module.js";
@@ -93,7 +94,7 @@ export interface EngineDouble {
   close(): Promise<void>;
 }
 
-const CORE_ARG_TYPES = new Set(["File", "Directory", "Secret", "CacheVolume", "Container"]);
+const CORE_ARG_TYPES = new Set(["File", "Directory", "Secret", "CacheVolume", "Container", "Service"]);
 
 export function defaultStateDir(cwd = process.cwd()): string {
   return resolve(cwd, process.env["DAGGER_DOUBLE_STATE_DIR"] ?? ".dagger-double");
@@ -104,7 +105,7 @@ export async function startEngineDouble(options: EngineDoubleOptions = {}): Prom
   const cwd = options.cwd ?? process.cwd();
   const stateDir = resolve(cwd, options.stateDir ?? defaultStateDir(cwd));
   const engine = new Engine(stateDir, { execTimeoutMs: options.execTimeoutMs, verbose: options.verbose });
-  const env: ResolverEnv = { engine, calls: new Map<string, FunctionCallCtx>() };
+  const env: ResolverEnv = { engine, calls: new Map<string, FunctionCallCtx>(), services: new HostServices() };
   const server = new DoubleServer(env, options.schemaPath);
   await server.start();
   const clientSession: Session = { kind: "client", caller: "client", namespace: CLIENT_NAMESPACE };
@@ -146,6 +147,13 @@ export async function startEngineDouble(options: EngineDoubleOptions = {}): Prom
     throw new Error(`engine double: secret provider ${JSON.stringify(scheme)} is not supported (use env:NAME or file:PATH)`);
   };
   const container = (address: string) => encodeId({ t: "Container", ops: [{ op: "from", address }] });
+  // As the CLI reads a Service flag: tcp://HOST:PORT is Host.service(ports: [{backend: PORT, frontend: PORT}], host: HOST).
+  const hostService = (address: string, arg: FunctionArgV) => {
+    const m = /^tcp:\/\/([^:/]+):(\d+)$/.exec(address);
+    if (!m) throw new Error(`invalid argument ${JSON.stringify(address)} for --${toKebab(arg.name)}: a service from the host is tcp://HOST:PORT`);
+    const port = Number(m[2]);
+    return encodeId({ t: "Service", host: m[1]!, ports: [{ frontend: port, backend: port, protocol: "TCP" }] });
+  };
 
   /** Turn a CLI-style value into what the function receives. */
   const convert = (arg: FunctionArgV, def: TypeDefV, value: unknown): unknown => {
@@ -166,6 +174,8 @@ export async function startEngineDouble(options: EngineDoubleOptions = {}): Prom
           return cacheVolume(value);
         case "Container":
           return container(value);
+        case "Service":
+          return hostService(value, arg);
       }
     }
     if (def.kind === "INTEGER_KIND" && typeof value === "string") {
@@ -270,6 +280,7 @@ export async function startEngineDouble(options: EngineDoubleOptions = {}): Prom
     develop: () => runtime.develop(),
     async close() {
       runtime.close();
+      await env.services.closeAll();
       killAllSandboxes();
       await server.close();
     },

@@ -406,6 +406,25 @@ export const resolvers: Record<string, Record<string, Resolver>> = {
 
   CacheVolume: { id: nodeId },
 
+  Service: {
+    id: nodeId,
+    start: async (s, _a, ctx) => {
+      const svc = self(s, "Service");
+      await ctx.env.services.start(svc.host, svc.ports);
+      return encodeId(s);
+    },
+    endpoint: (s, args, ctx) => {
+      const svc = self(s, "Service");
+      const port = typeof args["port"] === "number" ? args["port"] : undefined;
+      return ctx.env.services.endpoint(svc.host, svc.ports, port, optStr(args, "scheme") || undefined);
+    },
+    stop: async (s, _a, ctx) => {
+      const svc = self(s, "Service");
+      await ctx.env.services.stop(svc.host, svc.ports);
+      return encodeId(s);
+    },
+  },
+
   Secret: {
     id: nodeId,
     name: (s) => self(s, "Secret").secret.name,

@@ -3,6 +3,7 @@
 // resolvers and the module runtimes, and importing none of them.
 import type { GraphQLSchema } from "graphql";
 import type { Engine } from "./engine.js";
+import type { HostServices } from "./host-services.js";
 import type { Deferred } from "../util.js";
 import type { Val } from "./values.js";
 
@@ -30,6 +31,8 @@ export interface Session {
 
 export interface ResolverEnv {
   engine: Engine;
+  /** Tunnels to services on the host, started by `Service.start`/`endpoint`. */
+  services: HostServices;
   calls: Map<string, FunctionCallCtx>;
 }
 

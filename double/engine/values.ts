@@ -125,6 +125,13 @@ export interface ModuleV {
   interfaces: TypeDefV[];
 }
 
+/** A port of a service from the host: what the session sees (frontend) and where it goes (backend). */
+export interface ServicePort {
+  frontend: number;
+  backend: number;
+  protocol: "TCP" | "UDP";
+}
+
 /** Every value the double's GraphQL resolvers pass around, tagged with its GraphQL type. */
 export type Val =
   | { t: "Query" }
@@ -133,6 +140,7 @@ export type Val =
   | { t: "Directory"; manifest: string }
   | { t: "CacheVolume"; volume: VolumeRef }
   | { t: "Secret"; secret: SecretRef }
+  | { t: "Service"; host: string; ports: ServicePort[] }
   | { t: "Error"; message: string; values: { name: string; value: string }[] }
   | { t: "ErrorValue"; name: string; value: string }
   | { t: "SourceMap"; map: SourceMapV }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateSdkFiles } from "../../double/engine/codegen.js";
 import { DependencyScope, graphqlLiteral, namespaceObject } from "../../double/engine/dependencies.js";
 import { Engine } from "../../double/engine/engine.js";
+import { HostServices } from "../../double/engine/host-services.js";
 import type { ModuleInfo } from "../../double/engine/module-info.js";
 import { validateTypedefs, type ModuleRuntime } from "../../double/engine/module.js";
 import { FunctionError, type ResolverEnv, type Session } from "../../double/engine/session.js";
@@ -137,7 +138,7 @@ let session: Session;
 
 beforeAll(async () => {
   engine = new Engine(tempStateDir("deps"));
-  const env: ResolverEnv = { engine, calls: new Map() };
+  const env: ResolverEnv = { engine, calls: new Map(), services: new HostServices() };
   server = new DoubleServer(env);
   depDir = mkdtempSync(join(tmpdir(), "dd-dep-"));
   writeFileSync(join(depDir, "data.txt"), "from the dependency's own directory\n");

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisServer } from "../store/redis-server.js";
-import { Engine } from "./harness.js";
+import { Engine, isStateExec } from "./harness.js";
 
 // Two CI runners, each with its own engine (its own cache volumes and caches), share one
 // breaker through Redis: failures seen on either open it for both.
@@ -35,8 +35,19 @@ describe("two runners, one breaker, through Redis", () => {
 
     // Each runner's own engine ran no state exec: the state lives in Redis only.
     for (const runner of [runnerA, runnerB]) {
-      expect(runner.execs().filter((e) => e.args[0] === "node")).toHaveLength(0);
+      expect(runner.execs().filter((e) => isStateExec(e.args))).toHaveLength(0);
     }
+  });
+
+  it("shares the breaker the same way when Redis is passed as a Service (--redis=tcp://HOST:PORT)", async () => {
+    const viaService = (runner: Engine, ...argv: string[]) => runner.call("--redis", `tcp://127.0.0.1:${redis.port}`, ...argv);
+    const fail = ["execute", "--workflow", "flaky", "--config", "tests/e2e/e2e.yaml", "--breaker", "service-api", "--failure-threshold", "2"];
+    for (const r of [await viaService(runnerA, ...fail), await viaService(runnerB, ...fail)]) expect(r.stderr).toContain("service down (exit 3)");
+    const refused = await viaService(runnerA, ...fail);
+    expect(refused.stderr).toContain('circuit breaker "service-api" is open, so workflow "flaky" was not run. Failures: 2/2');
+    // The same breaker, read straight from Redis by address.
+    const status = await on(runnerB, "status", "--breaker", "service-api", "--format", "json");
+    expect((JSON.parse(status.stdout) as { breakers: { counters: Record<string, number> }[] }).breakers[0]?.counters).toMatchObject({ failures: 2, rejections: 1 });
   });
 
   it("fails closed with a clear message when Redis is down, without running the workflow", async () => {
