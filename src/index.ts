@@ -75,9 +75,16 @@ export class CircuitBreaker {
     @argument({ defaultPath: "/config/dagger.yaml" }) config: File,
     /** Extra parameters, KEY=VALUE, given to every step as environment variables. */
     params: string[] = [],
-    /** Env var names for `secrets`, one per secret, in the same order. */
+    /**
+     * Env var names for `secrets`, one per secret, in the same order. When omitted, each name is
+     * taken from its secret's URI (env:DEPLOY_TOKEN is named DEPLOY_TOKEN); give them for file:
+     * and other secrets, whose names cannot be derived.
+     */
     secretNames: string[] = [],
-    /** Secrets the steps declare under `secrets:`; never written to state, logs or errors. */
+    /**
+     * Secrets the steps declare under `secrets:`, e.g. env:DEPLOY_TOKEN; exposed only as env vars
+     * of the steps that list them, never written to state, logs or errors.
+     */
     secrets: Secret[] = [],
     /** Source directory mounted at /src in every step (also their default workdir). */
     source?: Directory,
@@ -129,9 +136,16 @@ export class CircuitBreaker {
     @argument({ defaultPath: "/config/dagger.yaml" }) config: File,
     /** Extra parameters, KEY=VALUE, given to every step as environment variables. */
     params: string[] = [],
-    /** Env var names for `secrets`, one per secret, in the same order. */
+    /**
+     * Env var names for `secrets`, one per secret, in the same order. When omitted, each name is
+     * taken from its secret's URI (env:DEPLOY_TOKEN is named DEPLOY_TOKEN); give them for file:
+     * and other secrets, whose names cannot be derived.
+     */
     secretNames: string[] = [],
-    /** Secrets the steps declare under `secrets:`; never written to state, logs or errors. */
+    /**
+     * Secrets the steps declare under `secrets:`, e.g. env:DEPLOY_TOKEN; exposed only as env vars
+     * of the steps that list them, never written to state, logs or errors.
+     */
     secrets: Secret[] = [],
     /** Source directory mounted at /src in every step (also their default workdir). */
     source?: Directory,
@@ -157,10 +171,18 @@ export class CircuitBreaker {
   /**
    * Evaluate a container pipeline of yours under a named breaker and return it evaluated.
    * A failing exec counts as a failure; while the breaker is open nothing is evaluated.
+   *
+   * Dagger caches exec results: a chain that already succeeded once is served from that cache
+   * and recorded as a success without touching the service (failures are not cached). Put a
+   * fresh value in the chain so its exec really runs, e.g.
+   * `.withEnvVariable("CACHE_BUSTER", Date.now().toString())` before the last `withExec`.
    */
   @func({ cache: "never" })
   async protect(
-    /** The pipeline to evaluate, e.g. a container whose last exec calls the flaky service. */
+    /**
+     * The pipeline to evaluate, e.g. a container whose last exec calls the flaky service. Give
+     * it a fresh value (see above), or a past success is replayed from the cache.
+     */
     container: Container,
     /** Breaker name: letters, digits, ".", "_" and "-". */
     breaker: string,

@@ -14,6 +14,7 @@ import { BreakerPermit } from "./breaker-permit.js";
 import { historyTable, statusReport, statusTable } from "../report/status-report.js";
 import { renderTable } from "../report/table.js";
 import { parseParams, pairSecrets } from "../service/call-inputs.js";
+import { secretNames } from "../service/secret-names.js";
 import { executeWorkflow, type WorkflowOutcome } from "../service/execute-workflow.js";
 import type { StateStore } from "../store/state-store.js";
 import { ContainerStepExecutor } from "./container-step-executor.js";
@@ -36,7 +37,7 @@ export async function execute(store: StateStore, args: ExecuteArgs): Promise<Wor
   const { config } = await loadConfig(args.config);
   const workflow = resolveWorkflow(config, args.workflow, args.overrides);
   const params = parseParams(args.params);
-  const secrets = pairSecrets(workflow, args.secretNames, args.secrets);
+  const secrets = pairSecrets(workflow, await secretNames(args.secretNames, args.secrets), args.secrets);
   const executor = new ContainerStepExecutor({ params, secrets, source: args.source, caching: workflow.caching });
   // Redacted before anything is recorded, so a printed secret never reaches breaker state.
   return executeWorkflow(store, workflow, redacting(executor, await redactor([...secrets.values()])), {}, new TraceObserver());

@@ -1,6 +1,7 @@
 import { dag, type CacheVolume, type Secret, type Service } from "@dagger.io/dagger";
 import { RedisStateStore, type FailurePolicy } from "../store/redis/index.js";
 import type { StateStore } from "../store/state-store.js";
+import { stateExecOn } from "../store/volume/state-exec.js";
 import { DEFAULT_STATE_VOLUME, VolumeStateStore } from "../store/volume/volume-store.js";
 
 /** Where the module keeps breaker state, as the caller chose it with constructor arguments. */
@@ -45,7 +46,7 @@ export async function withStateStore<T>(choice: StoreChoice, fn: (store: StateSt
   const redis = await redisStore(choice);
   if (!redis) {
     const volume = choice.stateVolume ?? dag.cacheVolume(DEFAULT_STATE_VOLUME);
-    return fn(new VolumeStateStore(volume, choice.stateVolume ? "given by the caller" : DEFAULT_STATE_VOLUME));
+    return fn(new VolumeStateStore(stateExecOn(volume), choice.stateVolume ? "given by the caller" : DEFAULT_STATE_VOLUME));
   }
   try {
     return await fn(redis);

@@ -20,8 +20,9 @@ export function parseParams(params: string[]): Record<string, string> {
 }
 
 /**
- * Pairs `--secret-names` with `--secrets` and checks that every secret a step needs is given,
- * before the breaker is asked, so a missing secret never counts as a failure.
+ * Pairs `--secret-names` (given, or taken from the secrets' URIs) with `--secrets` and checks
+ * that every secret a step needs is given, before the breaker is asked, so a missing secret
+ * never counts as a failure.
  */
 export function pairSecrets<S>(workflow: ResolvedWorkflow, names: string[], secrets: S[]): Map<string, S> {
   if (names.length !== secrets.length) {
@@ -38,7 +39,7 @@ export function pairSecrets<S>(workflow: ResolvedWorkflow, names: string[], secr
     for (const name of step.secrets) {
       if (!paired.has(name)) {
         throw new CallerError(
-          `workflow "${workflow.name}" step "${step.name}" needs secret ${name}: pass --secret-names ${name} --secrets env:${name} (or file:PATH)`,
+          `workflow "${workflow.name}" step "${step.name}" needs secret ${name}: pass it, e.g. --secrets env:${name} (when you give --secret-names, list ${name} there too, at the secret's position)`,
         );
       }
     }

@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Engine, isStateExec } from "./harness.js";
 
@@ -104,6 +106,30 @@ describe("execute under a breaker whose state lives in a cache volume", () => {
     const passes = await engine.execute("flaky");
     expect(passes.stderr).toContain("service down");
     expect((await engine.status("flaky")).breakers[0]?.state).toBe("disabled");
+  });
+
+  it("names a secret from its env: URI, so --secrets alone is enough; a file: secret needs --secret-names", async () => {
+    const saved = process.env.DEPLOY_TOKEN;
+    process.env.DEPLOY_TOKEN = "e2e-token-20-chars!!";
+    const file = join(engine.stateDir, "token");
+    writeFileSync(file, "from-a-file");
+    try {
+      const fromEnv = await engine.execute("needs-token", "--secrets", "env:DEPLOY_TOKEN");
+      expect(fromEnv.code, fromEnv.stderr).toBe(0);
+      expect(fromEnv.stdout).toBe("token of 20 characters\n");
+
+      const unnamed = await engine.execute("needs-token", "--secrets", `file:${file}`);
+      expect(unnamed.code).not.toBe(0);
+      expect(unnamed.stderr).toContain("secret 1 of 1 in --secrets is a file: secret, so its env name cannot be taken from its URI: pass --secret-names");
+      expect(unnamed.stderr).not.toContain(file);
+
+      const named = await engine.execute("needs-token", "--secret-names", "DEPLOY_TOKEN", "--secrets", `file:${file}`);
+      expect(named.code, named.stderr).toBe(0);
+      expect(named.stdout).toBe("token of 11 characters\n");
+    } finally {
+      if (saved === undefined) delete process.env.DEPLOY_TOKEN;
+      else process.env.DEPLOY_TOKEN = saved;
+    }
   });
 
   it("retries a workflow inside one breaker call and ends a step at its timeout", async () => {

@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { readExecLog, runDaggerCall, type DaggerCallResult } from "../../double/index.js";
 
 export const CONFIG = "tests/e2e/e2e.yaml";
-/** The program the state container runs; its execs are the state operations. */
-export const isStateExec = (args: string[]) => args[0] === "node" && (args[1] ?? "").includes("/opt/circuit-breaker/state-op-");
+/** The program the state container runs (under `timeout`); its execs are the state operations. */
+export const isStateExec = (args: string[]) =>
+  args.some((arg, i) => arg === "node" && (args[i + 1] ?? "").includes("/opt/circuit-breaker/state-op-"));
 
 /** One engine, many `dagger call` processes: a state dir they share. */
 export class Engine {

@@ -115,6 +115,21 @@ describe("the module as the engine registers it", () => {
     expect(run?.returnType).toMatchObject({ kind: "OBJECT_KIND", name: "WorkflowRun" });
   });
 
+  it("warns in protect's help that a past success is replayed from the exec cache, and shows the fix", () => {
+    const protect = Object.values(main.methods).find((m) => m.name === "protect");
+    expect(protect?.description).toMatch(/served from that cache\s+and recorded as a success without touching the service/);
+    expect(protect?.description).toContain('.withEnvVariable("CACHE_BUSTER", Date.now().toString())');
+  });
+
+  it("says in execute's and run's help that secret names come from env: URIs when --secret-names is omitted", () => {
+    for (const name of ["execute", "run"]) {
+      const args = Object.values(Object.values(main.methods).find((m) => m.name === name)?.arguments ?? {});
+      const secretNames = args.find((a) => a.name === "secretNames")?.description ?? "";
+      expect(secretNames, name).toMatch(/When omitted, each name is\s+taken from its secret's URI \(env:DEPLOY_TOKEN is named DEPLOY_TOKEN\)/);
+      expect(secretNames, name).toMatch(/give them for file:\s+and other secrets/);
+    }
+  });
+
   it("uses no name the engine reserves (a field or function named id is refused at load)", () => {
     for (const object of Object.values(scanned.objects)) {
       const names = [...Object.values(object.properties).filter((p) => p.isExposed).map((p) => p.name), ...Object.values(object.methods).map((m) => m.name)];

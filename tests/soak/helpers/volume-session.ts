@@ -1,5 +1,6 @@
 import { connection, dag } from "@dagger.io/dagger";
 import { startEngineDouble } from "../../../double/index.js";
+import { stateExecOn } from "../../../src/store/volume/state-exec.js";
 import { VolumeStateStore } from "../../../src/store/volume/volume-store.js";
 
 /**
@@ -14,7 +15,7 @@ export async function withVolumeStore<T>(stateDir: string, volume: string, fn: (
   try {
     let result: T | undefined;
     await connection(async () => {
-      result = await fn(new VolumeStateStore(dag.cacheVolume(volume), volume));
+      result = await fn(new VolumeStateStore(stateExecOn(dag.cacheVolume(volume)), volume));
     });
     return result as T;
   } finally {
