@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { serializeState } from "../../core/serialize.js";
@@ -45,7 +44,9 @@ function readIfPresent(file: string): string | null {
 }
 
 function writeAtomically(file: string, text: string): void {
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  // Writers are serialised by the volume lock, so the pid and a Math.random suffix are unique
+  // enough; node:crypto would cost every state operation ~10 ms of start-up.
+  const temp = `${file}.${process.pid}.${Math.random().toString(16).slice(2, 10)}.tmp`;
   const fd = openSync(temp, "w", 0o644);
   try {
     writeSync(fd, text);
