@@ -31,7 +31,8 @@ import { tmpdir, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildModule, moduleProcessEnv, type ModuleBuild } from "../double/runtime/build.js";
-import { ENTRYPOINT_FILE } from "../double/runtime/entrypoint-file.js";
+import { ENTRYPOINT_FILE, MODULE_FILES_FUNCTION } from "../double/runtime/entrypoint-file.js";
+import { readModuleInfo } from "../double/engine/module-info.js";
 import { sha256 } from "../double/util.js";
 import { fixed, machineLine, markdownTable, median, quantile, ratio, rotate } from "./lib/measure.js";
 
@@ -55,17 +56,7 @@ import { __benchLoad, __benchAST, __benchDaggerModule, __benchPascalCase } from 
 
 void entrypoint
 const ready = process.hrtime.bigint()
-const extensions = [".ts", ".mts"]
-
-function moduleFiles(dir: string, listed: string[]): string[] {
-  let out = listed
-  for (const name of fs.readdirSync(dir)) {
-    const full = path.join(dir, name)
-    const found = fs.statSync(full).isDirectory() ? moduleFiles(full, []) : extensions.includes(path.extname(full)) ? [full] : []
-    out = [...found, ...out]
-  }
-  return out
-}
+${MODULE_FILES_FUNCTION}
 
 const files = moduleFiles(import.meta.dirname, [\`\${import.meta.dirname}/../sdk/client.gen.ts\`])
 // Not awaited at top level, as the runtime calls entrypoint(files): the file imports itself.
@@ -162,8 +153,8 @@ function runOnce(v: Variant, extra: Record<string, string> = {}): Promise<Sample
 }
 
 async function variant(label: string, dir: string, callImports = ""): Promise<Variant> {
-  const build = await buildModule({ moduleDir: dir });
-  const name = (JSON.parse(readFileSync(join(dir, "dagger.json"), "utf8")) as { name: string }).name;
+  const { digest, name } = readModuleInfo(dir);
+  const build = await buildModule({ moduleDir: dir, sourceDigest: digest });
   return { label, build, benchDir: benchCopy(build), name, callImports, warmTmp: mkdtempSync(join(scratch, "warm-tmp-")) };
 }
 

@@ -11,7 +11,7 @@
 import { relative, sep } from "node:path";
 import type { DependencyScope, LoadedDependency } from "./dependencies.js";
 import { typeDefName } from "./dependencies.js";
-import { GENERATED_MARKER } from "./sdk-stub.js";
+import { GENERATED_MARKER } from "./develop-sdk.js";
 import { gqlName } from "../util.js";
 import type { FunctionArgV, FunctionV, ObjectTypeDefV, TypeDefV } from "./values.js";
 

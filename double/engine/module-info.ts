@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { loadModuleSource } from "../runtime/module-source.js";
 import { sdkVersion } from "../runtime/sdk-library.js";
-import { GENERATED_MARKER } from "./sdk-stub.js";
+import { GENERATED_MARKER } from "./develop-sdk.js";
 import { sha256, toPascal } from "../util.js";
 
 /** Bumped when the double changes how it runs modules: registrations and function results are keyed by it. */

@@ -12,7 +12,7 @@ import { DependencyScope } from "./dependencies.js";
 import type { Engine } from "./engine.js";
 import { DOUBLE_RUNTIME_VERSION, readModuleInfo, type ModuleInfo } from "./module-info.js";
 import { buildModule, moduleProcessEnv, type ModuleBuild } from "../runtime/build.js";
-import { GENERATED_MARKER, sdkDistDir } from "./sdk-stub.js";
+import { GENERATED_MARKER, sdkDistDir } from "./develop-sdk.js";
 import type { DoubleServer } from "./server.js";
 import type { FunctionCallCtx, ResolverEnv } from "./session.js";
 import type { StateDir } from "./store.js";
@@ -115,6 +115,7 @@ export class ModuleRuntime {
         return buildModule({
           moduleDir: this.info.dir,
           sourceSubpath: relative(this.info.dir, this.info.sourceDir) || ".",
+          sourceDigest: this.info.digest,
           ...(scope ? { dependencyBindings: generateDependencyBindings(scope, this.info.name) } : {}),
         });
       })();

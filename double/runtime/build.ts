@@ -65,8 +65,6 @@ async function once(final: string, make: (tmp: string) => Promise<void>): Promis
   }
 }
 
-export class ModuleLoadError extends Error {}
-
 function run(file: string, args: string[], cwd: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((res, rej) => {
     const child = spawn(file, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
@@ -99,7 +97,7 @@ async function installDependencies(t: Toolchain, cache: string, files: Record<st
     const args = [t.npmCli, "install", "--omit=dev", "--no-audit", "--no-fund"];
     const r = await run(t.node, args, tmp, baseEnv(t));
     if (r.code !== 0) {
-      throw new ModuleLoadError(`failed to install the module's dependencies: process "npm install --omit=dev" did not complete successfully: exit code: ${r.code}\n${r.output.trim()}`);
+      throw new Error(`failed to install the module's dependencies: process "npm install --omit=dev" did not complete successfully: exit code: ${r.code}\n${r.output.trim()}`);
     }
   });
   return dir;
@@ -118,6 +116,8 @@ export interface BuildOptions {
   sourceSubpath?: string;
   /** TypeScript bindings of the module's dependencies, appended to the core API in client.gen.ts. */
   dependencyBindings?: string;
+  /** A digest of every file the engine loads for the module (the engine's module-info computes it once). */
+  sourceDigest: string;
 }
 
 export async function buildModule(options: BuildOptions): Promise<ModuleBuild> {
@@ -132,25 +132,26 @@ export async function buildModule(options: BuildOptions): Promise<ModuleBuild> {
     if (text !== undefined) installFiles[name] = text;
   }
   const sources = wrappedSourceFiles(files).filter((f) => f !== `src/${ENTRYPOINT_FILE}`);
-  const clientGen = coreClientGen({ withDependencies: options.dependencyBindings !== undefined }) + (options.dependencyBindings ?? "");
-  const sdk: Record<string, string> = { "index.ts": indexTs(), "telemetry.ts": telemetryTs(), "core.d.ts": coreDts(), "client.gen.ts": clientGen };
-  const tsconfig = rewriteTsconfig(read("tsconfig.json"), join(sourceDir, "tsconfig.json"));
 
   const install = await installDependencies(t, cache, installFiles);
   const core = await coreJsFile(cache);
+  // Everything below is a function of these inputs, so a cached build is found without generating
+  // sdk/ again (parsing the SDK's bindings takes about half a second).
   const digest = sha256(
     [
       `format:${BUILD_FORMAT}`,
       `tsx:${RUNTIME_TSX_VERSION}`,
+      `sdk:${sdkVersion()}`,
       `install:${install}`,
       `core:${core}`,
-      `tsconfig:${sha256(tsconfig)}`,
-      ...Object.entries(sdk).map(([k, v]) => `sdk/${k}:${sha256(v)}`),
-      ...sources.map((f) => `${f}:${sha256(readFileSync(join(sourceDir, f)))}`),
+      `bindings:${sha256(options.dependencyBindings ?? "")}:${options.dependencyBindings !== undefined}`,
+      `sources:${options.sourceDigest}`,
     ].join("\n"),
   );
   const dir = join(cache, "builds", digest.slice(0, 32));
   await once(dir, async (tmp) => {
+    const clientGen = coreClientGen({ withDependencies: options.dependencyBindings !== undefined }) + (options.dependencyBindings ?? "");
+    const sdk: Record<string, string> = { "index.ts": indexTs(), "telemetry.ts": telemetryTs(), "core.d.ts": coreDts(), "client.gen.ts": clientGen };
     const cp = spawnSync("cp", ["-a", "--link", `${install}/.`, tmp]);
     if (cp.status !== 0) cpSync(install, tmp, { recursive: true, verbatimSymlinks: true });
     for (const target of ["sdk", join("node_modules", "@dagger.io", "dagger")]) {
@@ -158,7 +159,7 @@ export async function buildModule(options: BuildOptions): Promise<ModuleBuild> {
       for (const [name, text] of Object.entries(sdk)) writeFileSync(join(tmp, target, name), text);
       cpSync(core, join(tmp, target, "core.js"));
     }
-    writeFileSync(join(tmp, "tsconfig.json"), tsconfig);
+    writeFileSync(join(tmp, "tsconfig.json"), rewriteTsconfig(read("tsconfig.json"), join(sourceDir, "tsconfig.json")));
     for (const f of sources) {
       mkdirSync(dirname(join(tmp, f)), { recursive: true });
       cpSync(join(sourceDir, f), join(tmp, f), { verbatimSymlinks: true });

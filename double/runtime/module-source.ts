@@ -85,8 +85,7 @@ export function loadModuleSource(moduleDir: string, sourceSubpath = "."): Module
       } else files.push(relative(sourceDir, full).split(sep).join("/"));
     }
   };
-  const top = stack.at(-1)?.base === sourceDir ? stack : [...stack, ...(rulesIn(sourceDir) ? [rulesIn(sourceDir)!] : [])];
-  walk(sourceDir, top);
+  walk(sourceDir, stack);
   return { sourceDir, files };
 }
 

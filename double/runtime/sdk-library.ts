@@ -10,10 +10,9 @@
 //   the SDK's scanner looks for those declarations in a file named client.gen.ts), followed
 //   by the bindings of the module's dependencies.
 import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import ts from "typescript";
-import { repoRoot, sha256 } from "../util.js";
+import { repoRoot } from "../util.js";
 
 /** The names the runtime's sdk/index.ts exports from core.js (tsutils/module/index.ts). */
 export const SDK_INDEX_VALUES = ["connection", "connect", "Context", "func", "check", "generate", "argument", "object", "field", "enumType", "entrypoint"];
@@ -69,7 +68,7 @@ export function getTracer(name?: string): unknown
 `;
 }
 
-/** core.js: the npm SDK bundled with typescript external. Cached by SDK version in `cacheDir`. */
+/** core.js: the npm SDK bundled with typescript external (build.ts caches it by SDK version). */
 export async function coreJs(): Promise<string> {
   const esbuild = await import("esbuild");
   const result = await esbuild.build({
@@ -135,9 +134,3 @@ export function coreClientGen(options: { withDependencies: boolean }): string {
     "",
   ].join("\n");
 }
-
-export function contentDigest(parts: Record<string, string>): string {
-  return sha256(Object.entries(parts).map(([k, v]) => `${k}:${sha256(v)}`).join("\n"));
-}
-
-export const requireFromRepo = createRequire(join(repoRoot, "package.json"));

@@ -15,7 +15,7 @@ import { HostServices } from "../../double/engine/host-services.js";
 import type { ModuleInfo } from "../../double/engine/module-info.js";
 import { validateTypedefs, type ModuleRuntime } from "../../double/engine/module.js";
 import { FunctionError, type ResolverEnv, type Session } from "../../double/engine/session.js";
-import { sdkDistDir } from "../../double/engine/sdk-stub.js";
+import { sdkDistDir } from "../../double/engine/develop-sdk.js";
 import { DoubleServer } from "../../double/engine/server.js";
 import { gqlName } from "../../double/util.js";
 import { decodeId, encodeId, type FunctionArgV, type FunctionV, type ModuleV, type ObjectTypeDefV, type TypeDefV } from "../../double/engine/values.js";
