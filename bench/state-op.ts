@@ -70,7 +70,7 @@ function typicalState(now: number): BreakerState {
   }
   s.generation = 20;
   s.counters.stateChanges = 20;
-  s.lastError = { at: now - 3_000_000, message: `workflow "deploy" failed: step "deploy" exited with code 1`, exitCode: 1 };
+  s.lastError = { at: now - 3_000_000, message: `workflow "deploy" failed: step "deploy" exited with code 1`, exitCode: 1, rule: "default: every failure counts" };
   return s;
 }
 

@@ -24,7 +24,22 @@ export function checkConfig(config: Config): PathProblem[] {
     }
   }
   problems.push(...checkSharedBreakers(config));
+  problems.push(...checkProbes(config));
   return problems;
+}
+
+/** A probe under `probes:` must name a breaker some guarded workflow uses, or it would never run. */
+function checkProbes(config: Config): PathProblem[] {
+  const breakers = Object.entries(config.workflows)
+    .filter(([, workflow]) => workflow.use_circuit_breaker !== false)
+    .map(([name, workflow]) => workflow.breaker ?? name);
+  return Object.keys(config.probes ?? {})
+    .filter((breaker) => !breakers.includes(breaker))
+    .map((breaker) => ({
+      path: ["probes", breaker],
+      target: "key" as const,
+      message: `no guarded workflow uses breaker ${JSON.stringify(breaker)}, so this probe would never run${didYouMean(breaker, [...new Set(breakers)])}`,
+    }));
 }
 
 function checkWindow(own: BreakerSettings | undefined, global: BreakerSettings | undefined, at: ConfigPath): PathProblem[] {

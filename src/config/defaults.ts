@@ -34,3 +34,5 @@ export const DEFAULT_RETRY_SETTINGS = {
 export const DEFAULT_USE_CIRCUIT_BREAKER = true;
 /** Off so that every step really runs instead of being answered from Dagger's layer cache. */
 export const DEFAULT_CACHING = false;
+/** A probe is meant to be cheap; one that hangs must not hold the half-open slot for long. */
+export const DEFAULT_PROBE_TIMEOUT_SECONDS = 30;

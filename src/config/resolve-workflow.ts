@@ -4,9 +4,10 @@
  */
 import type { BreakerPolicy } from "../core/policy.js";
 import { flagName, InvalidOverrideError, isGiven, validateOverrides, type CallOverrides } from "./call-overrides.js";
-import { DEFAULT_CACHING, DEFAULT_USE_CIRCUIT_BREAKER } from "./defaults.js";
+import { DEFAULT_CACHING, DEFAULT_PROBE_TIMEOUT_SECONDS, DEFAULT_USE_CIRCUIT_BREAKER } from "./defaults.js";
+import { resolveFailureRules, resolveRetryAfter, resolveRetryWhen, type FailureMatcher, type FailureRule, type RetryAfterPattern } from "./failure-rules.js";
 import { mergeBreakerSettings, mergeRetrySettings, toBreakerPolicy, toRetryPolicy, type RetryPolicy } from "./policies.js";
-import type { Config, StepConfig, WorkflowConfig } from "./schema.js";
+import type { Config, ProbeConfig, StepConfig, WorkflowConfig } from "./schema.js";
 import { layersOf } from "./step-graph.js";
 import { suggestNearest } from "./suggest.js";
 
@@ -25,6 +26,12 @@ export interface ResolvedStep {
   retries: number;
   /** Names of caller-supplied secrets, each exposed as an env var of the same name. */
   secrets: string[];
+  /** Whether a failure no rule matched counts against the breaker. */
+  guarded: boolean;
+  /** The step's own failure rules, checked before the workflow's. */
+  failureRules: FailureRule[];
+  /** Failures this step retries; null: any (the workflow's conditions apply when it has some). */
+  retryWhen: FailureMatcher[] | null;
 }
 
 export interface ResolvedWorkflow {
@@ -36,6 +43,14 @@ export interface ResolvedWorkflow {
   policy: BreakerPolicy;
   retry: RetryPolicy;
   steps: ResolvedStep[];
+  /** Seconds the whole run may take, every attempt and backoff included; null: no limit. */
+  timeoutSeconds: number | null;
+  failureRules: FailureRule[];
+  /** Failures the workflow retries (and its steps, unless they have their own); null: any. */
+  retryWhen: FailureMatcher[] | null;
+  retryAfter: RetryAfterPattern | null;
+  /** Run as the half-open probe before the steps: the workflow's own, else its breaker's. */
+  probe: ResolvedStep | null;
   /** steps grouped so that each layer depends only on earlier layers; steps within a layer may run concurrently */
   layers: string[][];
 }
@@ -84,10 +99,12 @@ export function resolveWorkflow(config: Config, workflow: string, overrides: Cal
   if (isGiven(overrides.maxRetries)) retry.max_retries = overrides.maxRetries;
 
   const steps = own.steps.map((step) => resolveStep(step, own.env ?? {}));
+  const breakerName = isGiven(overrides.breaker) ? overrides.breaker : (own.breaker ?? workflow);
+  const probe = own.probe ?? (Object.hasOwn(config.probes ?? {}, breakerName) ? config.probes?.[breakerName] : undefined);
   return {
     name: workflow,
     description: own.description ?? "",
-    breakerName: isGiven(overrides.breaker) ? overrides.breaker : (own.breaker ?? workflow),
+    breakerName,
     useCircuitBreaker: isGiven(overrides.useCircuitBreaker)
       ? overrides.useCircuitBreaker
       : (own.use_circuit_breaker ?? DEFAULT_USE_CIRCUIT_BREAKER),
@@ -95,6 +112,11 @@ export function resolveWorkflow(config: Config, workflow: string, overrides: Cal
     policy: toBreakerPolicy(settings),
     retry: toRetryPolicy(retry),
     steps,
+    timeoutSeconds: own.timeout_seconds ?? null,
+    failureRules: resolveFailureRules(own.failure_rules, `workflow "${workflow}"`),
+    retryWhen: resolveRetryWhen(own.retry_when),
+    retryAfter: resolveRetryAfter(own.retry_after),
+    probe: probe === undefined ? null : resolveProbe(probe, own.env ?? {}),
     layers: layersOf(steps),
   };
 }
@@ -110,5 +132,28 @@ function resolveStep(step: StepConfig, workflowEnv: Record<string, string>): Res
     timeoutSeconds: step.timeout_seconds ?? null,
     retries: step.retries ?? 0,
     secrets: [...(step.secrets ?? [])],
+    guarded: step.guarded ?? true,
+    failureRules: resolveFailureRules(step.failure_rules, `step "${step.name}"`),
+    retryWhen: resolveRetryWhen(step.retry_when),
+  };
+}
+
+/** The name a probe has in reports and messages. */
+export const PROBE_STEP_NAME = "health-probe";
+
+function resolveProbe(probe: ProbeConfig, workflowEnv: Record<string, string>): ResolvedStep {
+  return {
+    name: PROBE_STEP_NAME,
+    image: probe.image,
+    command: [...probe.command],
+    env: { ...workflowEnv, ...probe.env },
+    workdir: null,
+    dependsOn: [],
+    timeoutSeconds: probe.timeout_seconds ?? DEFAULT_PROBE_TIMEOUT_SECONDS,
+    retries: 0,
+    secrets: [...(probe.secrets ?? [])],
+    guarded: true,
+    failureRules: [],
+    retryWhen: null,
   };
 }

@@ -7,7 +7,8 @@
  */
 import { z } from "zod";
 import { validateBreakerName, MAX_NAME_LENGTH } from "../core/names.js";
-import { DEFAULT_BREAKER_SETTINGS, DEFAULT_CACHING, DEFAULT_RETRY_SETTINGS, DEFAULT_USE_CIRCUIT_BREAKER } from "./defaults.js";
+import { DEFAULT_BREAKER_SETTINGS, DEFAULT_CACHING, DEFAULT_PROBE_TIMEOUT_SECONDS, DEFAULT_RETRY_SETTINGS, DEFAULT_USE_CIRCUIT_BREAKER } from "./defaults.js";
+import { patternProblem } from "./output-pattern.js";
 import { didYouMean } from "./suggest.js";
 import { envNameProblem, ENV_NAME_PATTERN, requirement, showValue } from "./value-rules.js";
 
@@ -167,6 +168,71 @@ export const retrySettingsSchema = z
 
 const COMMAND_EXAMPLE = '["sh", "-c", "..."]';
 
+function outputPattern(captureGroups: "any" | "at least one") {
+  return z
+    .string({ error: quotedString })
+    .superRefine((value, ctx) => {
+      const problem = patternProblem(value, captureGroups);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    });
+}
+
+const exitCodes = () =>
+  z
+    .array(wholeNumber(0, 255), { error: mustBe("a list of exit codes such as [7, 28]") })
+    .min(1, { error: "must list at least one exit code, e.g. [7]" });
+
+const matcherShape = {
+  exit_codes: exitCodes().optional().describe("Exit codes the failure must have (any of them)."),
+  output: outputPattern("any")
+    .optional()
+    .describe(
+      "Regular expression (JavaScript syntax, case-insensitive) that some line of the step's output must match; the last 500 lines of stdout then stderr are searched, each cut to 1000 characters.",
+    )
+    .meta({ examples: ["connection refused|503 Service Unavailable|toomanyrequests"] }),
+};
+
+const needsOneCondition = (value: { exit_codes?: unknown; output?: unknown }, ctx: z.RefinementCtx) => {
+  if (value.exit_codes === undefined && value.output === undefined) {
+    ctx.addIssue({ code: "custom", message: 'must give exit_codes, output, or both, e.g. { output: "connection refused" }' });
+  }
+};
+
+const FAILURE_ACTIONS = ["count", "ignore"] as const;
+
+/** A failure rule: when it matches a failed step, it decides whether the failure counts against the breaker. */
+export const failureRuleSchema = z
+  .strictObject({
+    ...matcherShape,
+    action: z
+      .enum(FAILURE_ACTIONS, {
+        error: (issue: IssueInput) =>
+          `must be "count" or "ignore", got ${showValue(issue.input)}` +
+          (typeof issue.input === "string" ? didYouMean(issue.input, FAILURE_ACTIONS) : ""),
+      })
+      .describe("count: the failure counts against the breaker; ignore: it is recorded as neutral."),
+  })
+  .superRefine(needsOneCondition)
+  .describe("Matches a failed step by exit code and/or output; every condition given must hold.");
+
+/** A retry condition: a failure that matches it may be retried. */
+export const retryConditionSchema = z
+  .strictObject(matcherShape)
+  .superRefine(needsOneCondition)
+  .describe("Matches a failed step by exit code and/or output; every condition given must hold.");
+
+const failureRules = () =>
+  z
+    .array(failureRuleSchema, { error: mustBe('a list of rules such as [{ output: "503", action: count }]') })
+    .describe(
+      "Rules deciding whether a failure counts against the breaker; the first that matches wins, the step's own before the workflow's.",
+    );
+
+const retryWhen = () =>
+  z
+    .array(retryConditionSchema, { error: mustBe('a list of conditions such as [{ output: "toomanyrequests" }]') })
+    .describe("Only failures matching one of these are retried; without it every failure is retried.");
+
 export const stepSchema = z
   .strictObject({
     name: name("step name").describe("Step name, unique within the workflow; depends_on refers to it."),
@@ -204,8 +270,32 @@ export const stepSchema = z
       .array(envName("secret name"), { error: mustBe("a list of secret names such as [DEPLOY_TOKEN]") })
       .optional()
       .describe("Names of secrets passed by the caller; each is exposed to this step as an env var of the same name."),
+    guarded: flag()
+      .optional()
+      .describe(
+        "Whether this step's failures count against the breaker when no failure rule matches. Set false on build and test steps: their failure fails the workflow but is recorded as neutral.",
+      )
+      .meta({ default: true }),
+    failure_rules: failureRules().optional(),
+    retry_when: retryWhen().optional(),
   })
   .describe("One container run.");
+
+/** A health check run as the half-open probe, before the workflow's own steps. */
+export const probeSchema = z
+  .strictObject({
+    image: stepSchema.shape.image,
+    command: stepSchema.shape.command,
+    env: envMap.optional().describe("Environment variables for the probe; they win over the workflow's env."),
+    timeout_seconds: wholeNumber(1)
+      .optional()
+      .describe("Seconds the probe may run before it is stopped and fails.")
+      .meta({ default: DEFAULT_PROBE_TIMEOUT_SECONDS }),
+    secrets: stepSchema.shape.secrets,
+  })
+  .describe(
+    "A cheap health check (e.g. a curl of the service) run as the half-open probe before the workflow: if it fails the breaker re-opens and the workflow does not run.",
+  );
 
 export const workflowSchema = z
   .strictObject({
@@ -226,6 +316,18 @@ export const workflowSchema = z
       .optional()
       .describe("Breaker settings for this workflow; they win over the global circuit_breaker section."),
     retry: retrySettingsSchema.optional().describe("Retry settings for this workflow; they win over the global retry section."),
+    timeout_seconds: wholeNumber(1)
+      .optional()
+      .describe("Seconds the whole workflow may run, every attempt and backoff included; a step still running then is stopped and fails."),
+    failure_rules: failureRules().optional(),
+    retry_when: retryWhen().optional(),
+    retry_after: outputPattern("at least one")
+      .optional()
+      .describe(
+        "Regular expression whose first capture group reads the wait a failing service asks for (seconds, or a number with ms, s, m or h). When that failure opens the breaker, it stays open that long, at most max_reset_timeout.",
+      )
+      .meta({ examples: ["Retry-After:\\s*(\\d+)", "retry in (\\d+\\s*[smh])"] }),
+    probe: probeSchema.optional(),
     steps: z
       .array(stepSchema, { error: mustBe("a list of steps") })
       .min(1, { error: "a workflow needs at least one step: add steps: [{ name: ..., image: ..., command: [...] }]" })
@@ -237,6 +339,10 @@ export const configSchema = z
   .strictObject({
     circuit_breaker: breakerSettingsSchema.optional().describe("Breaker settings for every workflow."),
     retry: retrySettingsSchema.optional().describe("Retry settings for every workflow."),
+    probes: z
+      .record(name("breaker name"), probeSchema, { error: mustBe("a map of breaker name: probe") })
+      .optional()
+      .describe("Health probes by breaker name, for every workflow guarded by that breaker that has no probe of its own."),
     workflows: z
       .record(name("workflow name"), workflowSchema, { error: mustBe("a map of workflow name: workflow") })
       .superRefine((workflows, ctx) => {
@@ -254,6 +360,9 @@ export const configSchema = z
 export type BreakerSettings = z.output<typeof breakerSettingsSchema>;
 export type RetrySettings = z.output<typeof retrySettingsSchema>;
 export type StepConfig = z.output<typeof stepSchema>;
+export type ProbeConfig = z.output<typeof probeSchema>;
+export type FailureRuleConfig = z.output<typeof failureRuleSchema>;
+export type RetryConditionConfig = z.output<typeof retryConditionSchema>;
 export type WorkflowConfig = z.output<typeof workflowSchema>;
 /** A validated config file. */
 export type Config = z.output<typeof configSchema>;

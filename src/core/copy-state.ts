@@ -1,5 +1,5 @@
 import type { BreakerPolicy } from "./policy.js";
-import type { BreakerState, Permit, Transition } from "./state.js";
+import type { BreakerState, LastError, Permit, Transition } from "./state.js";
 
 /**
  * Deep copies of the plain-JSON state, field by field: every nested object and array is new.
@@ -24,7 +24,10 @@ export function copyState(state: BreakerState): BreakerState {
     probeSuccesses: state.probeSuccesses,
     probesInFlight: state.probesInFlight.map(clonePermit),
     expiredPermits: state.expiredPermits.slice(),
-    lastError: e === null ? null : { at: e.at, message: e.message, exitCode: e.exitCode },
+    settledPermits: state.settledPermits.slice(),
+    lastError: cloneError(e),
+    lastIgnored: cloneError(state.lastIgnored),
+    openTimeSource: state.openTimeSource,
     counters: {
       admitted: c.admitted,
       successes: c.successes,
@@ -41,6 +44,10 @@ export function copyState(state: BreakerState): BreakerState {
     policy: p === null ? null : clonePolicy(p),
     updatedAt: state.updatedAt,
   };
+}
+
+function cloneError(e: LastError | null): LastError | null {
+  return e === null ? null : { at: e.at, message: e.message, exitCode: e.exitCode, rule: e.rule };
 }
 
 function clonePermit(p: Permit): Permit {

@@ -60,6 +60,13 @@ export const policySchema = z.object({
 
 export const permitSchema = permit;
 
+const lastError = z.object({
+  at: time,
+  message: z.string(),
+  exitCode: z.nullable(z.number().check(z.int())),
+  rule: z.optional(z.nullable(z.string())),
+});
+
 const stateSchema = z.object({
   version: z.literal(STATE_VERSION),
   name: z.string(),
@@ -74,7 +81,11 @@ const stateSchema = z.object({
   probeSuccesses: count,
   probesInFlight: z.array(permit),
   expiredPermits: z.array(z.string()),
-  lastError: z.nullable(z.object({ at: time, message: z.string(), exitCode: z.nullable(z.number().check(z.int())) })),
+  // Fields added after version 1 was first written are optional when read and filled in below.
+  settledPermits: z.optional(z.array(z.string())),
+  lastError: z.nullable(lastError),
+  lastIgnored: z.optional(z.nullable(lastError)),
+  openTimeSource: z.optional(z.nullable(z.string())),
   counters: z.object({
     admitted: count,
     successes: count,
@@ -120,5 +131,13 @@ export function parseState(text: string, name: string): BreakerState {
   if (parsed.data.name !== name) {
     throw new StateError(name, "corrupt", `it belongs to breaker "${parsed.data.name}"`);
   }
-  return parsed.data;
+  const data = parsed.data;
+  const error = (e: typeof data.lastError | undefined) => (e == null ? null : { ...e, rule: e.rule ?? null });
+  return {
+    ...data,
+    settledPermits: data.settledPermits ?? [],
+    lastError: error(data.lastError),
+    lastIgnored: error(data.lastIgnored),
+    openTimeSource: data.openTimeSource ?? null,
+  };
 }

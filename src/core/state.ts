@@ -27,6 +27,8 @@ export interface LastError {
   at: number;
   message: string;
   exitCode: number | null;
+  /** What classified the outcome: a failure rule, `guarded: false`, `ignored_exit_codes`, the default. */
+  rule: string | null;
 }
 
 /** Every admitted call ends exactly once as a success, failure, ignored, cancelled or expired probe. */
@@ -66,7 +68,13 @@ export interface BreakerState {
   probesInFlight: Permit[];
   /** Ids of probes taken for dead whose report has not arrived, so a late report is not counted twice. */
   expiredPermits: string[];
+  /** Ids of the latest permits recorded or cancelled, so a report sent twice counts once. */
+  settledPermits: string[];
   lastError: LastError | null;
+  /** The latest failure that was recorded as neutral (ignored), and the rule that said so. */
+  lastIgnored: LastError | null;
+  /** Where the current open time came from when the dependency asked for it (Retry-After); null: the policy. */
+  openTimeSource: string | null;
   counters: Counters;
   history: Transition[];
   /** The policy of the last operation, so `status` can show thresholds without a config. */
@@ -104,7 +112,10 @@ export function initialState(name: string, now: number): BreakerState {
     probeSuccesses: 0,
     probesInFlight: [],
     expiredPermits: [],
+    settledPermits: [],
     lastError: null,
+    lastIgnored: null,
+    openTimeSource: null,
     counters: emptyCounters(),
     history: [],
     policy: null,

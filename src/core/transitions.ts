@@ -1,4 +1,4 @@
-import { classify, type CallOutcome } from "./outcome.js";
+import { classify, type CallOutcome, type RequestedWait } from "./outcome.js";
 import { describeTrip, openDurationMs, type BreakerPolicy } from "./policy.js";
 import { copyState as clone } from "./copy-state.js";
 import type { BreakerState, Permit, Status } from "./state.js";
@@ -26,10 +26,24 @@ export interface AcquireOptions {
   expectedDurationMs?: number;
 }
 
-export type RecordEffect = "counted" | "ignored" | "stale" | "late";
+/**
+ * What a report did: counted; ignored (neutral: frees a probe slot, opens and closes nothing);
+ * stale (from an older generation: counters only); late (its probe was already taken for
+ * dead); duplicate (this permit was already recorded or cancelled: nothing changed).
+ */
+export type RecordEffect = "counted" | "ignored" | "stale" | "late" | "duplicate";
 
 /** Expired probes whose late report is still recognised as late rather than counted again. */
 const MAX_EXPIRED_REMEMBERED = 32;
+
+/** Settled permits remembered, so a report retried after a lost reply is not counted again. */
+const MAX_SETTLED_REMEMBERED = 32;
+
+/** Remembers that the permit has been recorded or cancelled; a second report of it changes nothing. */
+function settle(state: BreakerState, permit: Permit): void {
+  state.settledPermits.push(permit.id);
+  state.settledPermits.splice(0, Math.max(0, state.settledPermits.length - MAX_SETTLED_REMEMBERED));
+}
 
 /** True, and forgets it, when the permit's probe was already taken for dead. */
 function takeExpired(state: BreakerState, permit: Permit): boolean {
@@ -51,7 +65,10 @@ function move(state: BreakerState, to: Status, now: number, reason: string, poli
   state.counters.stateChanges += 1;
   state.probesInFlight = [];
   state.probeSuccesses = 0;
-  if (to !== "open") state.openUntil = null;
+  if (to !== "open") {
+    state.openUntil = null;
+    state.openTimeSource = null;
+  }
   if (to !== "forced-open") state.forcedUntil = null;
   // Counts survive an open so `status` can show what tripped it; a close starts them afresh.
   if (to === "closed" || to === "disabled") {
@@ -61,51 +78,74 @@ function move(state: BreakerState, to: Status, now: number, reason: string, poli
   }
 }
 
-function open(state: BreakerState, now: number, reason: string, policy: BreakerPolicy, reopen: boolean): void {
+/** Opens for the policy's open time, or for the wait the dependency asked for, capped at the longest open time. */
+function open(
+  state: BreakerState,
+  now: number,
+  reason: string,
+  policy: BreakerPolicy,
+  reopen: boolean,
+  requested?: RequestedWait,
+): void {
   const reopenCount = reopen ? state.reopenCount + 1 : 0;
   move(state, "open", now, reason, policy);
   state.reopenCount = reopenCount;
-  state.openUntil = now + openDurationMs(policy, reopenCount);
+  if (requested === undefined) {
+    state.openUntil = now + openDurationMs(policy, reopenCount);
+    return;
+  }
+  const cap = Math.max(policy.maxResetTimeoutMs, policy.resetTimeoutMs);
+  const wait = Math.min(Math.max(0, Math.round(requested.ms)), cap);
+  state.openUntil = now + wait;
+  state.openTimeSource =
+    wait < requested.ms ? `${requested.source}, capped at max_reset_timeout (${Math.round(cap / 1000)} s)` : requested.source;
 }
 
 /**
  * Applies what the passage of time does: an open breaker's wait ends, a timed manual trip ends,
  * and probes that have not reported by their deadline are taken for dead (one failure, which
- * re-opens). A clock that went backwards is not allowed to stretch a wait past its full length.
+ * re-opens, counted from the deadline so that noticing late adds no wait). A clock that went
+ * backwards is not allowed to stretch a wait or a probe's deadline past its full length.
  */
 export function advance(input: BreakerState, policy: BreakerPolicy, now: number): BreakerState {
   const state = clone(input);
   if (now < state.since) {
-    const longest = openDurationMs(policy, state.reopenCount);
-    if (state.openUntil !== null) state.openUntil = Math.min(state.openUntil, now + longest);
+    if (state.openUntil !== null) state.openUntil = Math.min(state.openUntil, now + (state.openUntil - state.since));
     if (state.forcedUntil !== null && state.forcedUntil - state.since > 0) {
       state.forcedUntil = Math.min(state.forcedUntil, now + (state.forcedUntil - state.since));
     }
-    for (const permit of state.probesInFlight) {
-      if (permit.expiresAt !== null) {
-        permit.expiresAt = Math.min(permit.expiresAt, now + (permit.expiresAt - permit.issuedAt));
-      }
-    }
     state.since = now;
   }
+  for (const permit of state.probesInFlight) {
+    if (permit.expiresAt !== null && now < permit.issuedAt) {
+      permit.expiresAt = Math.min(permit.expiresAt, now + (permit.expiresAt - permit.issuedAt));
+      permit.issuedAt = now;
+    }
+  }
+  endWaits(state, policy, now);
+  if (state.status === "half-open") {
+    const dead = state.probesInFlight.filter((p) => p.expiresAt !== null && now >= p.expiresAt);
+    if (dead.length > 0) {
+      const deadline = Math.min(...dead.map((p) => p.expiresAt ?? now));
+      state.counters.expiredProbes += dead.length;
+      state.expiredPermits.push(...dead.map((p) => p.id));
+      state.expiredPermits.splice(0, Math.max(0, state.expiredPermits.length - MAX_EXPIRED_REMEMBERED));
+      const ids = dead.map((p) => p.id).join(", ");
+      state.lastError = { at: deadline, message: `probe ${ids} did not report by its deadline`, exitCode: null, rule: "half_open_timeout" };
+      open(state, deadline, `probe ${ids} did not report by its deadline`, policy, true);
+      endWaits(state, policy, now);
+    }
+  }
+  return state;
+}
+
+function endWaits(state: BreakerState, policy: BreakerPolicy, now: number): void {
   if (state.status === "open" && state.openUntil !== null && now >= state.openUntil) {
     move(state, "half-open", now, "open time elapsed; admitting probes", policy);
   }
   if (state.status === "forced-open" && state.forcedUntil !== null && now >= state.forcedUntil) {
     move(state, "half-open", now, "manual trip expired; admitting probes", policy);
   }
-  if (state.status === "half-open") {
-    const dead = state.probesInFlight.filter((p) => p.expiresAt !== null && now >= p.expiresAt);
-    if (dead.length > 0) {
-      state.counters.expiredProbes += dead.length;
-      state.expiredPermits.push(...dead.map((p) => p.id));
-      state.expiredPermits.splice(0, Math.max(0, state.expiredPermits.length - MAX_EXPIRED_REMEMBERED));
-      const ids = dead.map((p) => p.id).join(", ");
-      state.lastError = { at: now, message: `probe ${ids} did not report by its deadline`, exitCode: null };
-      open(state, now, `probe ${ids} did not report by its deadline`, policy, true);
-    }
-  }
-  return state;
 }
 
 /** Counts a refusal and says why; a module-level function, so no closure is made per call. */
@@ -179,25 +219,27 @@ export function record(
   outcome: CallOutcome,
 ): { state: BreakerState; effect: RecordEffect } {
   const state = advance(input, policy, now);
-  state.policy = policy;
+  if (state.settledPermits.includes(permit.id)) return { state, effect: "duplicate" };
+  settle(state, permit);
   state.updatedAt = now;
-  const verdict = classify(outcome, policy);
-
   if (takeExpired(state, permit)) {
     state.counters.lateReports += 1;
     return { state, effect: "late" };
   }
+  state.policy = policy;
+  const verdict = classify(outcome, policy);
   const slot = state.probesInFlight.findIndex((p) => p.id === permit.id);
 
   if (verdict.kind === "ignored") {
     state.counters.ignored += 1;
+    state.lastIgnored = { at: now, message: verdict.reason, exitCode: outcome.exitCode ?? null, rule: verdict.rule };
     if (slot !== -1) state.probesInFlight.splice(slot, 1);
     return { state, effect: "ignored" };
   }
   if (verdict.kind === "success") state.counters.successes += 1;
   else {
     state.counters.failures += 1;
-    state.lastError = { at: now, message: verdict.reason, exitCode: outcome.exitCode ?? null };
+    state.lastError = { at: now, message: verdict.reason, exitCode: outcome.exitCode ?? null, rule: verdict.rule };
   }
 
   const current = permit.generation === state.generation;
@@ -206,7 +248,7 @@ export function record(
   if (state.status === "half-open" && slot !== -1) {
     state.probesInFlight.splice(slot, 1);
     if (verdict.kind === "failure") {
-      open(state, now, `probe failed: ${verdict.reason}`, policy, true);
+      open(state, now, `probe failed: ${verdict.reason}`, policy, true, outcome.retryAfter);
     } else {
       state.probeSuccesses += 1;
       if (state.probeSuccesses >= policy.successThreshold) {
@@ -225,10 +267,11 @@ export function record(
         state.window.splice(0, state.window.length - policy.trip.windowSize);
       }
     }
-    const reason = failed ? tripReason(state, policy) : null;
+    // Checked after every outcome: a success can bring the window up to minimum_calls.
+    const reason = tripReason(state, policy);
     if (reason !== null) {
-      const last = verdict.kind === "failure" ? verdict.reason : "";
-      open(state, now, `${reason} (last: ${last})`, policy, false);
+      const last = verdict.kind === "failure" ? verdict.reason : (state.lastError?.message ?? "");
+      open(state, now, `${reason} (last: ${last})`, policy, false, failed ? outcome.retryAfter : undefined);
     }
   }
   return { state, effect: "counted" };
@@ -237,6 +280,8 @@ export function record(
 /** Gives a permit back without an outcome: the call never ran for reasons of its caller. */
 export function cancel(input: BreakerState, policy: BreakerPolicy, now: number, permit: Permit): BreakerState {
   const state = advance(input, policy, now);
+  if (state.settledPermits.includes(permit.id)) return state;
+  settle(state, permit);
   state.updatedAt = now;
   if (takeExpired(state, permit)) {
     state.counters.lateReports += 1;

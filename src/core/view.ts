@@ -10,6 +10,10 @@ export interface BreakerView {
     | { kind: "consecutive"; count: number; threshold: number }
     | { kind: "failure-rate"; failures: number; calls: number; rate: number; threshold: number; windowSize: number; minimumCalls: number };
   lastError: LastError | null;
+  /** The latest failure recorded as neutral, with the rule that said it is not the dependency's. */
+  lastIgnored: LastError | null;
+  /** Where the open time came from when the dependency asked for it (Retry-After); null: the policy. */
+  openTimeSource: string | null;
   /** When the breaker last left closed for open or forced-open; null while closed. */
   openedAt: number | null;
   /** When the next probe is admitted; null when closed, or forced open until reset. */
@@ -52,6 +56,8 @@ export function viewOf(stored: BreakerState, now: number, policy?: BreakerPolicy
             minimumCalls: trip.minimumCalls,
           },
     lastError: state.lastError,
+    lastIgnored: state.lastIgnored,
+    openTimeSource: state.status === "open" ? state.openTimeSource : null,
     openedAt: state.status === "closed" || state.status === "disabled" ? null : (opened?.at ?? null),
     nextProbeAt,
     probesInFlight: state.probesInFlight.length,
@@ -93,7 +99,7 @@ export function rejectionMessage(
   parts.push(
     decision.retryAt === null
       ? `It stays open until reset: run \`reset --breaker ${view.name}\`.`
-      : `Next probe allowed at ${when(decision.retryAt, now)}.`,
+      : `Next probe allowed at ${when(decision.retryAt, now)}${view.openTimeSource === null ? "" : `, as the service asked (${view.openTimeSource})`}.`,
   );
   return parts.join(" ");
 }

@@ -66,6 +66,8 @@ export function toWorkflowRun(outcome: WorkflowOutcome): WorkflowRun {
   run.error = outcome.rejection?.message ?? r?.error ?? "";
   run.failedStep = r?.failedStep ?? "";
   run.exitCode = r?.exitCode ?? 0;
+  run.countedAsFailure = r?.classification?.counts ?? false;
+  run.classifiedBy = r?.classification?.rule ?? "";
   const next = outcome.view?.nextProbeAt ?? null;
   run.nextProbeAt = next === null || outcome.view?.status === "closed" ? "" : new Date(next).toISOString();
   return run;

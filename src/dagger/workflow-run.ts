@@ -47,6 +47,14 @@ export class WorkflowRun {
   @func()
   exitCode: number = 0;
 
+  /** True when this call's failure counted against the breaker; false on success and for neutral failures. */
+  @func()
+  countedAsFailure: boolean = false;
+
+  /** The rule that classified the failure (a failure rule, guarded: false, ignored_exit_codes, the health probe); empty on success. */
+  @func()
+  classifiedBy: string = "";
+
   /** ISO time when the breaker admits the next probe; empty when it is not open. */
   @func()
   nextProbeAt: string = "";

@@ -41,9 +41,15 @@ export function prometheusMetrics(states: BreakerState[], now: number): string {
       type: "gauge",
       samples: [],
     },
+    {
+      name: "circuit_breaker_last_neutral_failure_timestamp_seconds",
+      help: "Unix time of the last failure recorded as neutral, labelled with the rule that classified it (one series per breaker).",
+      type: "gauge",
+      samples: [],
+    },
   ];
-  const [calls, rejections, probes, transitions, state, consecutive, inFlight, nextProbe] = families as [
-    Family, Family, Family, Family, Family, Family, Family, Family,
+  const [calls, rejections, probes, transitions, state, consecutive, inFlight, nextProbe, neutral] = families as [
+    Family, Family, Family, Family, Family, Family, Family, Family, Family,
   ];
   for (const stored of states) {
     const v = viewOf(stored, now);
@@ -65,6 +71,7 @@ export function prometheusMetrics(states: BreakerState[], now: number): string {
     inFlight.samples.push({ labels: { breaker }, value: v.probesInFlight });
     const waiting = v.status === "open" || v.status === "forced-open";
     nextProbe.samples.push({ labels: { breaker }, value: waiting && v.nextProbeAt !== null ? v.nextProbeAt / 1000 : 0 });
+    if (v.lastIgnored) neutral.samples.push({ labels: { breaker, rule: v.lastIgnored.rule ?? "ignored" }, value: v.lastIgnored.at / 1000 });
   }
   const lines: string[] = [];
   for (const f of families) {

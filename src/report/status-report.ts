@@ -1,4 +1,4 @@
-import type { BreakerState } from "../core/state.js";
+import type { BreakerState, LastError } from "../core/state.js";
 import { formatFailures, shorten, viewOf, type BreakerView } from "../core/view.js";
 import type { StateProblem } from "../store/request.js";
 import { renderTable } from "./table.js";
@@ -19,7 +19,12 @@ export interface BreakerStatusJson {
   name: string;
   state: BreakerView["status"];
   failures: BreakerView["failures"];
-  lastError: { at: string; message: string; exitCode: number | null } | null;
+  /** The last failure that counted, and the rule that classified it. */
+  lastError: OutcomeJson | null;
+  /** The last failure recorded as neutral (an unguarded step, an ignore rule), and the rule that said so. */
+  lastNeutral: OutcomeJson | null;
+  /** Where the current open time came from when the failing service asked for it (Retry-After). */
+  openTimeSource: string | null;
   openedAt: string | null;
   nextProbeAt: string | null;
   probesInFlight: number;
@@ -29,6 +34,15 @@ export interface BreakerStatusJson {
   updatedAt: string;
 }
 
+export interface OutcomeJson {
+  at: string;
+  message: string;
+  exitCode: number | null;
+  rule: string | null;
+}
+
+const outcomeJson = (e: LastError | null): OutcomeJson | null => e && { ...e, at: new Date(e.at).toISOString() };
+
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
 
 function toJson(view: BreakerView): BreakerStatusJson {
@@ -36,7 +50,9 @@ function toJson(view: BreakerView): BreakerStatusJson {
     name: view.name,
     state: view.status,
     failures: view.failures,
-    lastError: view.lastError && { ...view.lastError, at: new Date(view.lastError.at).toISOString() },
+    lastError: outcomeJson(view.lastError),
+    lastNeutral: outcomeJson(view.lastIgnored),
+    openTimeSource: view.openTimeSource,
     openedAt: iso(view.openedAt),
     nextProbeAt: iso(view.nextProbeAt),
     probesInFlight: view.probesInFlight,
@@ -81,14 +97,31 @@ export function statusTable(states: BreakerState[], problems: StateProblem[], no
     ];
   });
   const table = renderTable(["BREAKER", "STATE", "FAILURES", "LAST ERROR", "OPENED AT", "NEXT PROBE", "PROBES"], rows);
+  const classified = states.flatMap((s) => outcomeNotes(s, now));
   const notes = problems.map((p) => `! ${p.message}`);
-  return [table, ...notes].join("\n");
+  return [table, ...classified, ...notes].join("\n");
+}
+
+/** What classified the last counted and the last neutral failure, and where an open time came from. */
+function outcomeNotes(state: BreakerState, now: number): string[] {
+  const notes: string[] = [];
+  const e = state.lastError;
+  if (e?.rule) notes.push(`${state.name}: last error counted by ${e.rule}`);
+  const n = state.lastIgnored;
+  if (n) notes.push(`${state.name}: last neutral failure ${time(n.at, now)}: ${shorten(n.message, 80)} [${n.rule ?? "ignored"}]`);
+  if (state.status === "open" && state.openTimeSource) notes.push(`${state.name}: open time from ${state.openTimeSource}`);
+  return notes;
 }
 
 export function historyTable(state: BreakerState): string {
-  if (state.history.length === 0) return `breaker "${state.name}" has no transitions yet (it is ${state.status})`;
-  return renderTable(
-    ["AT", "FROM", "TO", "REASON"],
-    state.history.map((t) => [new Date(t.at).toISOString(), t.from, t.to, t.reason]),
-  );
+  const table =
+    state.history.length === 0
+      ? `breaker "${state.name}" has no transitions yet (it is ${state.status})`
+      : renderTable(["AT", "FROM", "TO", "REASON"], state.history.map((t) => [new Date(t.at).toISOString(), t.from, t.to, t.reason]));
+  const lines = [table];
+  const e = state.lastError;
+  if (e) lines.push(`last counted failure ${new Date(e.at).toISOString()} [${e.rule ?? "default"}]: ${shorten(e.message, 120)}`);
+  const n = state.lastIgnored;
+  if (n) lines.push(`last neutral failure ${new Date(n.at).toISOString()} [${n.rule ?? "ignored"}]: ${shorten(n.message, 120)}`);
+  return lines.join("\n");
 }

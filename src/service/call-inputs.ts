@@ -35,7 +35,7 @@ export function pairSecrets<S>(workflow: ResolvedWorkflow, names: string[], secr
     if (!ENV_NAME.test(name)) throw new CallerError(`--secret-names entry ${JSON.stringify(name)} is not a valid env name`);
     paired.set(name, secrets[i] as S);
   });
-  for (const step of workflow.steps) {
+  for (const step of workflow.probe === null ? workflow.steps : [...workflow.steps, workflow.probe]) {
     for (const name of step.secrets) {
       if (!paired.has(name)) {
         throw new CallerError(

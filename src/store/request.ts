@@ -47,6 +47,8 @@ const outcome = z.object({
   durationMs: z.number().check(z.nonnegative()),
   exitCode: z.optional(z.nullable(z.number().check(z.int()))),
   error: z.optional(z.string()),
+  classified: z.optional(z.object({ counts: z.boolean(), rule: z.string() })),
+  retryAfter: z.optional(z.object({ ms: z.number().check(z.nonnegative()), source: z.string() })),
 });
 
 const requestSchema = z.discriminatedUnion("op", [

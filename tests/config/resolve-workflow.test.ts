@@ -152,6 +152,9 @@ describe("steps", () => {
         timeoutSeconds: 30,
         retries: 2,
         secrets: ["TOKEN"],
+        guarded: true,
+        failureRules: [],
+        retryWhen: null,
       },
       {
         name: "two",
@@ -163,6 +166,9 @@ describe("steps", () => {
         timeoutSeconds: null,
         retries: 0,
         secrets: [],
+        guarded: true,
+        failureRules: [],
+        retryWhen: null,
       },
     ]);
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { CallOutcome } from "../../src/core/outcome.js";
 import { DEFAULT_POLICY, type BreakerPolicy } from "../../src/core/policy.js";
 import { initialState, type BreakerState, type Permit } from "../../src/core/state.js";
 import { acquire, advance, cancel, disable, record, reset, trip, type Decision } from "../../src/core/transitions.js";
@@ -28,12 +29,12 @@ class Harness {
     if (!d.admitted) throw new Error(`expected admission, got: ${d.reason}`);
     return d.permit;
   }
-  report(permit: Permit, outcome: { ok: boolean; durationMs: number; exitCode?: number; error?: string }) {
+  report(permit: Permit, outcome: CallOutcome) {
     const r = record(this.state, this.policy, this.now, permit, outcome);
     this.state = r.state;
     return r.effect;
   }
-  run(outcome: { ok: boolean; durationMs: number; exitCode?: number; error?: string }) {
+  run(outcome: CallOutcome) {
     return this.report(this.permit(), outcome);
   }
 }
@@ -299,13 +300,134 @@ describe("clock jumps", () => {
     expect(b.acquire().admitted).toBe(true);
   });
 
-  it("a clock that jumps forwards ends the wait and takes dead probes for dead", () => {
+  it("a clock that jumps forwards ends the wait and takes dead probes for dead, re-opening from their deadline", () => {
     const b = opened();
     b.tick(24 * 3600_000);
     b.permit();
     b.tick(24 * 3600_000);
-    expect(b.acquire().admitted).toBe(false);
+    // The dead probe's re-open ran its course long ago: the next call is a probe again.
+    const d = b.acquire();
+    expect(d.admitted && d.permit.probe).toBe(true);
     expect(b.state.counters.expiredProbes).toBe(1);
+  });
+
+  it("a clock that jumps backwards does not stretch a probe's deadline", () => {
+    const b = opened().tick(60_000);
+    b.tick(10_000); // the probe is issued 10 s after half-open began
+    const probe = b.permit();
+    expect(probe.expiresAt).toBe(b.now + 30_000);
+    b.tick(-5_000); // back, but not before half-open began
+    b.acquire(); // refused: the slot is taken
+    b.tick(30_000); // the full 30 s from where the clock now stands
+    const d = b.acquire();
+    expect(b.state.counters.expiredProbes).toBe(1);
+    expect(d.admitted).toBe(false);
+    expect(b.state.status).toBe("open");
+  });
+});
+
+describe("settled semantics", () => {
+  it("a dead probe noticed long after its deadline re-opens from the deadline, not from the notice", () => {
+    const b = opened().tick(60_000);
+    const probe = b.permit();
+    const deadline = probe.expiresAt ?? 0;
+    b.tick(30_000 + 50_000); // noticed 50 s after the deadline; the open time is 60 s
+    const d = b.acquire();
+    expect(d.admitted).toBe(false);
+    expect(b.state.status).toBe("open");
+    expect(b.state.openUntil).toBe(deadline + 60_000);
+    expect(b.state.history.at(-1)).toMatchObject({ at: deadline, from: "half-open", to: "open" });
+    b.tick(10_000);
+    expect(b.acquire().admitted).toBe(true);
+  });
+
+  it("a permit recorded twice counts once, and the second report says so", () => {
+    const b = new Harness();
+    const p = b.permit();
+    expect(b.report(p, fail())).toBe("counted");
+    const before = JSON.stringify(b.state);
+    expect(b.report(p, fail())).toBe("duplicate");
+    expect(JSON.stringify(b.state)).toBe(before);
+    expect(b.state.consecutiveFailures).toBe(1);
+    expect(b.state.counters.failures).toBe(1);
+  });
+
+  it("a probe recorded twice closes once and its duplicate failure does not re-open", () => {
+    const b = opened().tick(60_000);
+    const p = b.permit();
+    expect(b.report(p, ok)).toBe("counted");
+    expect(b.state.status).toBe("closed");
+    expect(b.report(p, fail())).toBe("duplicate");
+    expect(b.state.status).toBe("closed");
+    expect(b.state.counters.failures).toBe(5);
+  });
+
+  it("a cancelled permit reported afterwards changes nothing", () => {
+    const b = new Harness();
+    const p = b.permit();
+    b.state = cancel(b.state, b.policy, b.now, p);
+    expect(b.report(p, fail())).toBe("duplicate");
+    expect(b.state.counters.failures).toBe(0);
+  });
+
+  it("a recorded permit cancelled afterwards changes nothing", () => {
+    const b = new Harness();
+    const p = b.permit();
+    b.report(p, fail());
+    b.state = cancel(b.state, b.policy, b.now, p);
+    expect(b.state.counters.cancelled).toBe(0);
+  });
+
+  it("the failure rate is checked after every outcome: a success that brings the window to minimum_calls opens", () => {
+    const b = new Harness({ ...DEFAULT_POLICY, trip: { kind: "failure-rate", rate: 0.5, windowSize: 10, minimumCalls: 5 } });
+    for (let i = 0; i < 4; i++) b.run(fail());
+    expect(b.state.status).toBe("closed");
+    b.run(ok); // 4 of 5 failed: 80% >= 50%
+    expect(b.state.status).toBe("open");
+    expect(b.state.history.at(-1)?.reason).toContain("failure rate 80% over the last 5 calls reached 50% (last: step deploy exited 1)");
+  });
+
+  it("a failure that carries Retry-After opens for that long, capped at max_reset_timeout, and says so", () => {
+    const b = new Harness({ ...DEFAULT_POLICY, trip: { kind: "consecutive", threshold: 1 }, maxResetTimeoutMs: 300_000 });
+    b.run({ ...fail(), retryAfter: { ms: 120_000, source: "Retry-After: 120 in the output of step push" } });
+    expect(b.state.openUntil).toBe(T0 + 120_000);
+    expect(b.state.openTimeSource).toBe("Retry-After: 120 in the output of step push");
+    b.tick(120_000);
+    b.report(b.permit(), { ...fail(), retryAfter: { ms: 3_600_000, source: "Retry-After: 3600 in the output of step push" } });
+    expect(b.state.openUntil).toBe(b.now + 300_000);
+    expect(b.state.openTimeSource).toBe("Retry-After: 3600 in the output of step push, capped at max_reset_timeout (300 s)");
+    b.tick(300_000);
+    b.report(b.permit(), ok);
+    expect(b.state.openTimeSource).toBeNull();
+  });
+
+  it("a failure that does not open the breaker leaves its Retry-After unused", () => {
+    const b = new Harness();
+    b.run({ ...fail(), retryAfter: { ms: 120_000, source: "Retry-After: 120" } });
+    expect(b.state.status).toBe("closed");
+    for (let i = 0; i < 4; i++) b.run(fail());
+    expect(b.state.openUntil).toBe(T0 + 60_000);
+    expect(b.state.openTimeSource).toBeNull();
+  });
+
+  it("a failure the caller classified as neutral frees a probe slot and neither closes nor re-opens", () => {
+    const b = opened().tick(60_000);
+    const p = b.permit();
+    expect(b.report(p, { ...fail(), classified: { counts: false, rule: 'steps.test: guarded: false' } })).toBe("ignored");
+    expect(b.state.status).toBe("half-open");
+    expect(b.state.probesInFlight).toHaveLength(0);
+    expect(b.state.lastIgnored).toMatchObject({ rule: "steps.test: guarded: false", exitCode: 1 });
+    expect(b.acquire().admitted).toBe(true);
+  });
+
+  it("a caller's classification wins over ignored_exit_codes, and the rule is kept with the last error", () => {
+    const b = new Harness({ ...DEFAULT_POLICY, ignoredExitCodes: [75] });
+    b.run({ ...fail(75), classified: { counts: true, rule: "failure_rules[0]" } });
+    expect(b.state.counters.failures).toBe(1);
+    expect(b.state.lastError?.rule).toBe("failure_rules[0]");
+    b.run(fail(75));
+    expect(b.state.counters.ignored).toBe(1);
+    expect(b.state.lastIgnored?.rule).toBe("ignored_exit_codes");
   });
 });
 

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { CallOutcome } from "../../src/core/outcome.js";
 import { DEFAULT_POLICY, type BreakerPolicy } from "../../src/core/policy.js";
 import { serializeState } from "../../src/core/serialize.js";
 import { initialState, type BreakerState, type Permit } from "../../src/core/state.js";
@@ -65,7 +66,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       return decision.permit;
     }
 
-    function record(p: Permit, outcome: typeof ok | typeof fail, pol: BreakerPolicy = DEFAULT_POLICY) {
+    function record(p: Permit, outcome: CallOutcome, pol: BreakerPolicy = DEFAULT_POLICY) {
       return store.apply({ op: "record", breaker: p.breaker, policy: pol, permit: p, outcome });
     }
 
@@ -234,6 +235,65 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const all = await store.apply({ op: "read", breakers: null });
         expect(all.states.map((s) => s.name)).toEqual(["healthy"]);
         expect(all.problems.map((p) => p.breaker)).toEqual(["broken"]);
+      });
+    });
+
+    describe("settled semantics", () => {
+      it("a permit recorded twice counts once; the second report says duplicate", async () => {
+        const p = await permit("deploy");
+        expect((await record(p, fail)).effect).toBe("counted");
+        expect((await record(p, fail)).effect).toBe("duplicate");
+        const state = await stateOf("deploy");
+        expect(state.counters).toMatchObject({ admitted: 1, failures: 1 });
+        expect(state.consecutiveFailures).toBe(1);
+      });
+
+      it("the failure rate is checked after a success too, once minimum_calls are in the window", async () => {
+        const p = policy({ trip: { kind: "failure-rate", rate: 0.5, windowSize: 10, minimumCalls: 3 } });
+        await record(await permit("deploy", p), fail, p);
+        await record(await permit("deploy", p), fail, p);
+        const opened = await record(await permit("deploy", p), ok, p);
+        expect(opened.states[0]?.status).toBe("open");
+      });
+
+      it("a failure's Retry-After sets the open time, and its classification is kept", async () => {
+        const p = policy({ trip: { kind: "consecutive", threshold: 1 } });
+        const neutral = await record(await permit("deploy", p), { ...fail, classified: { counts: false, rule: "steps.test: guarded: false" } }, p);
+        expect(neutral.effect).toBe("ignored");
+        expect(neutral.states[0]?.lastIgnored?.rule).toBe("steps.test: guarded: false");
+        const source = "Retry-After: 120 in the output of step push";
+        const opened = await record(await permit("deploy", p), { ...fail, classified: { counts: true, rule: "failure_rules[0]" }, retryAfter: { ms: 120_000, source } }, p);
+        expect(opened.states[0]).toMatchObject({ status: "open", openUntil: opened.now + 120_000, openTimeSource: source });
+        expect(opened.states[0]?.lastError?.rule).toBe("failure_rules[0]");
+      });
+
+      it("a probe found dead re-opens from its deadline, not from when it was noticed", async () => {
+        const p = policy({ trip: { kind: "consecutive", threshold: 1 }, resetTimeoutMs: 100, halfOpenTimeoutMs: 100, maxResetTimeoutMs: 100_000 });
+        await record(await permit("deploy", p), fail, p);
+        await later(150);
+        const probe = await permit("deploy", p);
+        expect(probe.probe).toBe(true);
+        await later(300);
+        await acquire("deploy", p);
+        const state = await stateOf("deploy");
+        const reopened = state.history.find((t) => t.from === "half-open" && t.to === "open");
+        expect(reopened?.at).toBe(probe.expiresAt);
+      });
+
+      it("a clock that jumps backwards does not stretch a probe's deadline", async () => {
+        // Only a store whose clock the suite sets can jump it back; the core suite pins the rest.
+        if (!subject.setNow) return;
+        const p = policy({ trip: { kind: "consecutive", threshold: 1 }, resetTimeoutMs: 1000, halfOpenTimeoutMs: 1000 });
+        await record(await permit("deploy", p), fail, p);
+        await later(1000);
+        await later(500);
+        await permit("deploy", p);
+        await later(-300);
+        await acquire("deploy", p); // refused (the slot is taken), and the store sees the clock go back
+        await later(1000);
+        const refused = await acquire("deploy", p);
+        expect(refused.decision?.admitted).toBe(false);
+        expect(refused.states[0]?.counters.expiredProbes).toBe(1);
       });
     });
 
