@@ -332,3 +332,65 @@ describe("the file itself", () => {
     expect(error.name).toBe("ConfigError");
   });
 });
+
+describe("failure classification keys", () => {
+  it("locates a bad pattern, an exponential one, an unknown action and an empty rule", () => {
+    expect(
+      lines(
+        [
+          "workflows:",
+          "  deploy:",
+          '    retry_after: "Retry-After: \\\\d+"',
+          "    failure_rules:",
+          '      - { output: "(unclosed", action: count }',
+          '      - { output: "(a+)+$", action: count }',
+          "      - { exit_codes: [7], action: cuont }",
+          "      - { action: ignore }",
+          `    steps: [${STEP}]`,
+        ].join("\n"),
+      ),
+    ).toEqual([
+      `${FILE}:3:18: workflows.deploy.retry_after: needs a capture group around the wait, e.g. "Retry-After:\\\\s*(\\\\d+)"`,
+      `${FILE}:5:19: workflows.deploy.failure_rules[0].output: is not a valid regular expression: Invalid regular expression: /(unclosed/i: Unterminated group`,
+      `${FILE}:6:19: workflows.deploy.failure_rules[1].output: can take exponential time on some output (a repeated group that itself repeats, such as (a+)+): rewrite it without nested repetition`,
+      `${FILE}:7:36: workflows.deploy.failure_rules[2].action: must be "count" or "ignore", got "cuont"; did you mean "count"?`,
+      `${FILE}:8:9: workflows.deploy.failure_rules[3]: must give exit_codes, output, or both, e.g. { output: "connection refused" }`,
+    ]);
+  });
+
+  it("locates bad guarded, retry_when, timeout_seconds and probe values", () => {
+    expect(
+      lines(
+        [
+          "workflows:",
+          "  deploy:",
+          "    timeout_seconds: 0",
+          "    probe: { image: curlimages/curl, command: curl }",
+          "    retry_when: [{ exit_codes: [] }]",
+          "    steps:",
+          "      - { name: a, image: alpine, command: [a], guarded: maybe }",
+        ].join("\n"),
+      ),
+    ).toEqual([
+      `${FILE}:3:22: workflows.deploy.timeout_seconds: must be a whole number >= 1, got 0`,
+      `${FILE}:4:47: workflows.deploy.probe.command: must be a list of strings, not a single string: use a list, e.g. ["sh", "-c", "..."]`,
+      `${FILE}:5:32: workflows.deploy.retry_when[0].exit_codes: must list at least one exit code, e.g. [7]`,
+      `${FILE}:7:58: workflows.deploy.steps[0].guarded: must be true or false, got "maybe"`,
+    ]);
+  });
+
+  it("rejects a probe for a breaker no guarded workflow uses, with a suggestion", () => {
+    expect(
+      lines(
+        [
+          "probes:",
+          "  registy: { image: curlimages/curl, command: [curl, -f, https://r.example/v2/] }",
+          "workflows:",
+          "  push:",
+          "    breaker: registry",
+          `    steps: [${STEP}]`,
+        ].join("\n"),
+      ),
+    ).toEqual([`${FILE}:2:3: probes.registy: no guarded workflow uses breaker "registy", so this probe would never run; did you mean "registry"?`]);
+  });
+});

@@ -88,3 +88,105 @@ describe("retry timing", () => {
     expect(expectedDurationMs(timed)).toBe(150_000 * 3 + 1500 + 3000);
   });
 });
+
+describe("workflow timeout_seconds", () => {
+  const limited = `
+retry: { max_retries: 3, backoff_factor: 10, jitter: 0 }
+workflows:
+  w:
+    timeout_seconds: 100
+    steps:
+      - { name: slow, image: alpine, command: [slow], timeout_seconds: 60 }
+      - { name: after, image: alpine, command: [after], depends_on: [slow] }
+`;
+
+  /** A fake clock that each step run moves on by its scripted duration. */
+  function timed(durations: Record<string, number[]>, exitCodes: Record<string, number[]>) {
+    let now = 0;
+    const seen: { name: string; timeoutSeconds: number | null }[] = [];
+    const executor: StepExecutor = {
+      async run(step) {
+        seen.push({ name: step.name, timeoutSeconds: step.timeoutSeconds });
+        const ms = durations[step.name]?.shift() ?? 1000;
+        now += ms;
+        const exitCode = exitCodes[step.name]?.shift() ?? 0;
+        return { exitCode, stdout: "", stderr: "", durationMs: ms, timedOut: exitCode === 124 };
+      },
+    };
+    const sleep = async (ms: number) => void (now += ms);
+    return { executor, seen, options: { clock: () => now, sleep } };
+  }
+
+  it("gives each step only what is left of the workflow's time", async () => {
+    const w = resolveWorkflow(parseConfig(limited, "t.yaml"), "w");
+    const t = timed({ slow: [70_000] }, {});
+    const result = await runWorkflow(w, t.executor, t.options);
+    expect(result.ok).toBe(true);
+    expect(t.seen).toEqual([
+      { name: "slow", timeoutSeconds: 60 },
+      { name: "after", timeoutSeconds: 30 },
+    ]);
+  });
+
+  it("covers retries and backoff: no retry starts once the time is spent, and the failure names the limit", async () => {
+    const w = resolveWorkflow(parseConfig(limited, "t.yaml"), "w");
+    // attempt 1: slow fails after 40 s; 10 s backoff; attempt 2 gets 50 s, fails by timing out
+    const t = timed({ slow: [40_000, 50_000] }, { slow: [1, 124] });
+    const result = await runWorkflow(w, t.executor, t.options);
+    expect(t.seen.map((s) => s.timeoutSeconds)).toEqual([60, 50]);
+    expect(result.ok).toBe(false);
+    expect(result.attempts).toBe(2);
+    expect(result.error).toMatch(/^workflow "w" failed: step "slow" timed out after 50 s \(the workflow's timeout_seconds: 100 s\)/);
+  });
+
+  it("bounds the expected duration used for probe deadlines, plus the health probe's time", () => {
+    const w = resolveWorkflow(parseConfig(limited, "t.yaml"), "w");
+    expect(expectedDurationMs(w)).toBe(100_000);
+    const probed = resolveWorkflow(parseConfig(limited.replace("    timeout_seconds: 100\n", "    timeout_seconds: 100\n    probe: { image: curl, command: [curl], timeout_seconds: 5 }\n"), "t.yaml"), "w");
+    expect(expectedDurationMs(probed)).toBe(105_000);
+  });
+});
+
+describe("retry_when", () => {
+  const yamlWithConditions = `
+retry: { max_retries: 2, backoff_factor: 0 }
+workflows:
+  w:
+    retry_when: [{ output: "toomanyrequests" }]
+    steps:
+      - { name: push, image: alpine, command: [push], retries: 2 }
+      - { name: own, image: alpine, command: [own], retries: 2, retry_when: [{ exit_codes: [28] }], depends_on: [push] }
+`;
+  const w = resolveWorkflow(parseConfig(yamlWithConditions, "r.yaml"), "w");
+
+  function scripted(runs: Record<string, { exitCode: number; stderr?: string }[]>) {
+    const log: string[] = [];
+    const executor: StepExecutor = {
+      async run(step) {
+        log.push(step.name);
+        const next = runs[step.name]?.shift() ?? { exitCode: 0 };
+        return { exitCode: next.exitCode, stdout: "", stderr: next.stderr ?? "", durationMs: 1, timedOut: false };
+      },
+    };
+    return { executor, log };
+  }
+
+  it("retries only failures that match, at step and workflow level", async () => {
+    const s = scripted({ push: [{ exitCode: 1, stderr: "unauthorized" }] });
+    const result = await runWorkflow(w, s.executor, noSleep);
+    expect(s.log).toEqual(["push"]);
+    expect(result.attempts).toBe(1);
+    const t = scripted({ push: [{ exitCode: 1, stderr: "TOOMANYREQUESTS" }, { exitCode: 1, stderr: "toomanyrequests" }] });
+    expect((await runWorkflow(w, t.executor, noSleep)).ok).toBe(true);
+    expect(t.log).toEqual(["push", "push", "push", "own"]);
+  });
+
+  it("a step's own conditions replace the workflow's for that step", async () => {
+    const s = scripted({ own: [{ exitCode: 28 }, { exitCode: 1, stderr: "toomanyrequests" }] });
+    const result = await runWorkflow(w, s.executor, noSleep);
+    // own retries exit 28 once, then stops at a failure its own conditions do not match; the
+    // workflow's retry_when matches that output, so the whole workflow runs again.
+    expect(s.log).toEqual(["push", "own", "own", "push", "own"]);
+    expect(result.ok).toBe(true);
+  });
+});
