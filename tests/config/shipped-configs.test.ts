@@ -43,7 +43,19 @@ describe("config/dagger.yaml", () => {
       "build-and-test",
       "deploy-staging",
       "smoke-staging",
+      "release-staging",
     ]);
+  });
+
+  it("shows release-staging with build and test unguarded, and deploy guarded behind a health probe", () => {
+    const release = resolveWorkflow(config, "release-staging");
+    expect(release.steps.map((s) => [s.name, s.guarded])).toEqual([
+      ["build", false],
+      ["test", false],
+      ["deploy", true],
+    ]);
+    expect(release.probe?.command.join(" ")).toContain("/healthz");
+    expect(release.retryAfter?.source).toBe("Retry-After:\\s*(\\d+)");
   });
 
   it("runs build-and-test as two independent steps, then one that needs both", () => {
