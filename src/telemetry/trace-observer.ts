@@ -20,6 +20,7 @@ export function spanAttributes(event: BreakerEvent): Attributes {
         "circuit_breaker.probe": event.permit.probe,
         "circuit_breaker.previous_state": event.from,
         "circuit_breaker.duration_ms": event.outcome.durationMs,
+        ...(event.outcome.classified ? { "circuit_breaker.rule": event.outcome.classified.rule } : {}),
       };
   }
 }

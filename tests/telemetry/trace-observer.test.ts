@@ -46,4 +46,15 @@ describe("breaker decisions in traces", () => {
     });
     expect(spans[5]?.attributes).toMatchObject({ "circuit_breaker.probe": true, "circuit_breaker.state": "half-open" });
   });
+
+  it("names the rule that classified a recorded failure, and marks a neutral one as ignored", async () => {
+    exporter.reset();
+    const store = new MemoryStateStore(() => Date.UTC(2026, 10, 30, 11, 0, 0));
+    await runProtected({
+      store, breaker: "staging-api", policy: DEFAULT_POLICY, what: "release", expectedDurationMs: 0, observer: new TraceObserver(),
+      run: async () => ({ value: null, outcome: { ok: false, durationMs: 3, exitCode: 1, classified: { counts: false, rule: 'step "test" guarded: false' } } }),
+    });
+    const recorded = exporter.getFinishedSpans().at(-1);
+    expect(recorded?.attributes).toMatchObject({ "circuit_breaker.rule": 'step "test" guarded: false', "circuit_breaker.effect": "ignored" });
+  });
 });
