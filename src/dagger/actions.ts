@@ -16,6 +16,7 @@ import { renderTable } from "../report/table.js";
 import { parseParams, pairSecrets } from "../service/call-inputs.js";
 import { secretNames } from "../service/secret-names.js";
 import { executeWorkflow, type WorkflowOutcome } from "../service/execute-workflow.js";
+import type { RecordEffect } from "../core/transitions.js";
 import type { StateStore } from "../store/state-store.js";
 import { ContainerStepExecutor } from "./container-step-executor.js";
 import { loadConfig } from "./load-config.js";
@@ -201,8 +202,18 @@ export async function record(
     { ok: outcome.success, durationMs, exitCode: outcome.exitCode, error: outcome.error ?? undefined },
     new TraceObserver(),
   );
-  return statusTable([recorded.state], [], recorded.now);
+  const note = RECORD_NOTES[recorded.effect];
+  const table = statusTable([recorded.state], [], recorded.now);
+  return note === undefined ? table : `permit ${permit.id} ${note}\n${table}`;
 }
+
+/** What `record` says when the report did not count as a fresh outcome. */
+const RECORD_NOTES: Partial<Record<RecordEffect, string>> = {
+  duplicate: "was already recorded or cancelled: nothing changed",
+  late: "had already been taken for dead when this report came: counted as late, not again",
+  stale: "is from before the breaker's last transition: counted in the totals, the breaker did not move",
+  ignored: "ended in a failure that does not count (ignored_exit_codes): recorded as neutral",
+};
 
 /** Gives a permit back unused: the call never ran for reasons of the caller. */
 export async function cancelPermit(store: StateStore, token: string): Promise<string> {
