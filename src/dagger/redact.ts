@@ -11,11 +11,22 @@ export async function redactor(secrets: Secret[]): Promise<(text: string) => str
   return (text) => values.reduce((out, value) => out.split(value).join("***"), text);
 }
 
-/** Wraps an executor so every step's output is redacted as it comes back. */
+/**
+ * Wraps an executor so every step's output is redacted as it comes back, and so is the message
+ * of an error it throws (an engine error can quote a command or its env), since that message
+ * becomes the breaker's last error.
+ */
 export function redacting(executor: StepExecutor, redact: (text: string) => string): StepExecutor {
   return {
     async run(step, attempt) {
-      const run = await executor.run(step, attempt);
+      let run;
+      try {
+        run = await executor.run(step, attempt);
+      } catch (e) {
+        const clean = new Error(redact(e instanceof Error ? e.message : String(e)));
+        if (e instanceof Error) clean.name = e.name;
+        throw clean;
+      }
       return { ...run, stdout: redact(run.stdout), stderr: redact(run.stderr) };
     },
   };

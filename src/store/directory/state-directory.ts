@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { serializeState } from "../../core/serialize.js";
 import { applyRequest, readStates } from "../apply.js";
@@ -49,10 +49,20 @@ function writeAtomically(file: string, text: string): void {
   const temp = `${file}.${process.pid}.${Math.random().toString(16).slice(2, 10)}.tmp`;
   const fd = openSync(temp, "w", 0o644);
   try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+  } catch (e) {
+    // A failed write leaves no temporary file behind; the write's own error is what the caller sees.
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Already gone, or cannot be removed: a read never lists it either way.
+    }
+    throw e;
   }
-  renameSync(temp, file);
 }
