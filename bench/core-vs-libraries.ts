@@ -17,11 +17,11 @@
  */
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleAll } from "cockatiel";
 import CircuitBreaker from "opossum";
-import type { CallOutcome } from "../src/core/outcome.js";
-import { DEFAULT_POLICY } from "../src/core/policy.js";
-import { initialState, type BreakerState } from "../src/core/state.js";
-import { acquire, record } from "../src/core/transitions.js";
-import { MemoryStateStore } from "../src/store/memory-store.js";
+import type { CallOutcome } from "../lib/core/outcome.js";
+import { DEFAULT_POLICY } from "../lib/core/policy.js";
+import { initialState, type BreakerState } from "../lib/core/state.js";
+import { acquire, record } from "../lib/core/transitions.js";
+import { MemoryStateStore } from "../lib/store/memory-store.js";
 import {
   batchSize,
   elapsedNs,

@@ -10,7 +10,7 @@
  *   floor          `node -e` reads a counter file, adds one, writes a temporary file (fsync)
  *                  and renames it over the counter;
  *   state program  `node state-op.mjs`, the bundled program the state container runs
- *                  (src/store/volume/state-op-program.generated.ts), with CB_STATE_DIR and a
+ *                  (lib/store/volume/state-op-program.generated.ts), with CB_STATE_DIR and a
  *                  `record` request in CB_REQUEST; it parses, transitions, and writes the
  *                  breaker's JSON through a temporary file and a rename.
  * Lost updates = expected count − final count (the counter, or the breaker's `successes`); any
@@ -22,10 +22,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { DEFAULT_POLICY } from "../src/core/policy.js";
-import type { BreakerState } from "../src/core/state.js";
-import type { StateRequest, StateResponse } from "../src/store/request.js";
-import { STATE_OP_PROGRAM } from "../src/store/volume/state-op-program.generated.js";
+import { DEFAULT_POLICY } from "../lib/core/policy.js";
+import type { BreakerState } from "../lib/core/state.js";
+import type { StateRequest, StateResponse } from "../lib/store/request.js";
+import { STATE_OP_PROGRAM } from "../lib/store/volume/state-op-program.generated.js";
 import { fixed, machineLine, markdownTable, median, ratio, relativeSpread, spread } from "./lib/measure.js";
 import { FLOOR_SCRIPT } from "./lib/floor-script.js";
 

@@ -16,12 +16,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_POLICY, type BreakerPolicy } from "../src/core/policy.js";
-import { serializeState } from "../src/core/serialize.js";
-import { initialState, type BreakerState } from "../src/core/state.js";
-import { acquire, record } from "../src/core/transitions.js";
-import { applyRequest } from "../src/store/apply.js";
-import { handleRequest } from "../src/store/directory/state-directory.js";
+import { DEFAULT_POLICY, type BreakerPolicy } from "../lib/core/policy.js";
+import { serializeState } from "../lib/core/serialize.js";
+import { initialState, type BreakerState } from "../lib/core/state.js";
+import { acquire, record } from "../lib/core/transitions.js";
+import { applyRequest } from "../lib/store/apply.js";
+import { handleRequest } from "../lib/store/directory/state-directory.js";
 import {
   batchSize,
   bytes,

@@ -9,7 +9,7 @@
  * LOCKED cache volume runs them:
  *   floor          `node -e` reads a counter file, adds one, writes a temporary file (fsync)
  *                  and renames it over the counter (bench/lib/floor-script.ts);
- *   state program  `node state-op.mjs` (src/store/volume/state-op-program.generated.ts) with
+ *   state program  `node state-op.mjs` (lib/store/volume/state-op-program.generated.ts) with
  *                  CB_STATE_DIR and a request in CB_REQUEST, one row per operation kind, on a
  *                  breaker whose state already holds a full history.
  * Node is the pinned 24.13.1 of double/toolchain (the runtime's own toolchain), not the node
@@ -21,10 +21,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DEFAULT_POLICY } from "../src/core/policy.js";
-import { initialState, type BreakerState } from "../src/core/state.js";
-import type { StateRequest, StateResponse } from "../src/store/request.js";
-import { STATE_OP_PROGRAM } from "../src/store/volume/state-op-program.generated.js";
+import { DEFAULT_POLICY } from "../lib/core/policy.js";
+import { initialState, type BreakerState } from "../lib/core/state.js";
+import type { StateRequest, StateResponse } from "../lib/store/request.js";
+import { STATE_OP_PROGRAM } from "../lib/store/volume/state-op-program.generated.js";
 import { FLOOR_SCRIPT } from "./lib/floor-script.js";
 import { fixed, machineLine, markdownTable, median, ratio, relativeSpread, rotate, spread } from "./lib/measure.js";
 
@@ -50,13 +50,13 @@ function node24(): string {
 
 /** The program committed at `rev`, read from git without touching the work tree. */
 function programAt(rev: string): string {
-  const source = execFileSync("git", ["show", `${rev}:src/store/volume/state-op-program.generated.ts`], {
+  const source = execFileSync("git", ["show", `${rev}:lib/store/volume/state-op-program.generated.ts`], {
     cwd: repo,
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024,
   });
   const literal = /^export const STATE_OP_PROGRAM = (".*");$/m.exec(source)?.[1];
-  if (!literal) throw new Error(`no STATE_OP_PROGRAM in ${rev}:src/store/volume/state-op-program.generated.ts`);
+  if (!literal) throw new Error(`no STATE_OP_PROGRAM in ${rev}:lib/store/volume/state-op-program.generated.ts`);
   return JSON.parse(literal) as string;
 }
 

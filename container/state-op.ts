@@ -1,5 +1,5 @@
-import { handleRequest } from "../src/store/directory/state-directory.js";
-import { parseRequest } from "../src/store/request.js";
+import { handleRequest } from "../lib/store/directory/state-directory.js";
+import { parseRequest } from "../lib/store/request.js";
 
 /**
  * The program the state container runs: one request in (env CB_REQUEST), one JSON response

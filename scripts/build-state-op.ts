@@ -8,7 +8,7 @@ import { build } from "esbuild";
  * the module writes into its state container. The bundle is committed as a string constant so
  * that the module needs no build step on the engine; `--check` fails CI when it is stale.
  */
-const out = fileURLToPath(new URL("../src/store/volume/state-op-program.generated.ts", import.meta.url));
+const out = fileURLToPath(new URL("../lib/store/volume/state-op-program.generated.ts", import.meta.url));
 const result = await build({
   entryPoints: [fileURLToPath(new URL("../container/state-op.ts", import.meta.url))],
   bundle: true,
@@ -34,7 +34,7 @@ if (process.argv.includes("--check")) {
     // missing counts as stale
   }
   if (current !== text) {
-    console.error("src/store/volume/state-op-program.generated.ts is out of date: run npm run build:state-op");
+    console.error("lib/store/volume/state-op-program.generated.ts is out of date: run npm run build:state-op");
     process.exit(1);
   }
   console.log("state-op program is up to date");

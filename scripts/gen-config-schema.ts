@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CONFIG_JSON_SCHEMA_PATH, configJsonSchemaText } from "../src/config/json-schema.js";
+import { CONFIG_JSON_SCHEMA_PATH, configJsonSchemaText } from "../lib/config/json-schema.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);

@@ -8,11 +8,9 @@
  * on an engine shares one set of breakers.
  */
 import { func, object, argument, type CacheVolume, type Container, type Directory, type File, type Secret, type Service } from "@dagger.io/dagger";
-import * as actions from "./dagger/actions.js";
-import { withStateStore } from "./dagger/state-store-choice.js";
-import type { StateStore } from "./store/state-store.js";
 import type { BreakerPermit } from "./dagger/breaker-permit.js";
 import type { WorkflowRun } from "./dagger/workflow-run.js";
+import { loadCalls } from "./load-calls.js";
 
 /**
  * Circuit breakers for Dagger pipelines. Runs workflows from a YAML config, or any container
@@ -54,10 +52,6 @@ export class CircuitBreaker {
     this.redisPassword = redisPassword;
     this.redisTls = redisTls;
     this.redisFailurePolicy = redisFailurePolicy;
-  }
-
-  private withStore<T>(fn: (store: StateStore) => Promise<T>): Promise<T> {
-    return withStateStore(this, fn);
   }
 
   /**
@@ -103,7 +97,7 @@ export class CircuitBreaker {
     /** Whole-workflow retries, with exponential backoff and jitter, inside one breaker call. */
     maxRetries?: number,
   ): Promise<string> {
-    const outcome = await this.withStore((store) => actions.execute(store, {
+    return (await loadCalls("workflow-actions")).execute(this, {
       workflow,
       config,
       params,
@@ -119,8 +113,7 @@ export class CircuitBreaker {
         halfOpenTimeoutSeconds: halfOpenTimeout,
         maxRetries,
       },
-    }));
-    return actions.outputOrThrow(outcome);
+    });
   }
 
   /**
@@ -156,7 +149,7 @@ export class CircuitBreaker {
     /** Let Dagger reuse cached step results; off by default so every step really runs. */
     caching?: boolean,
   ): Promise<WorkflowRun> {
-    const outcome = await this.withStore((store) => actions.execute(store, {
+    return (await loadCalls("workflow-actions")).run(this, {
       workflow,
       config,
       params,
@@ -164,8 +157,7 @@ export class CircuitBreaker {
       secrets,
       source: source ?? null,
       overrides: { breaker, useCircuitBreaker, caching },
-    }));
-    return actions.toWorkflowRun(outcome);
+    });
   }
 
   /**
@@ -189,7 +181,7 @@ export class CircuitBreaker {
     /** Config whose settings the breaker uses (a workflow with this breaker, else the global section). Built-in defaults when omitted. */
     config?: File,
   ): Promise<Container> {
-    return this.withStore((store) => actions.protect(store, container, breaker, config ?? null));
+    return (await loadCalls("permit-actions")).protect(this, container, breaker, config ?? null);
   }
 
   /**
@@ -206,7 +198,7 @@ export class CircuitBreaker {
     /** Seconds the call may take; a probe keeps its slot this long plus half_open_timeout. */
     expectedDuration?: number,
   ): Promise<BreakerPermit> {
-    return this.withStore((store) => actions.acquire(store, breaker, config ?? null, expectedDuration ?? null));
+    return (await loadCalls("permit-actions")).acquire(this, breaker, config ?? null, expectedDuration ?? null);
   }
 
   /** Record how a call made under a permit went; returns the breaker's status afterwards. */
@@ -223,12 +215,12 @@ export class CircuitBreaker {
     /** How long the call took in milliseconds; measured from the permit when omitted. */
     durationMs?: number,
   ): Promise<string> {
-    return this.withStore((store) => actions.record(store, permit, {
+    return (await loadCalls("permit-actions")).record(this, permit, {
       success,
       error: error ?? null,
       exitCode: exitCode ?? null,
       durationMs: durationMs ?? null,
-    }));
+    });
   }
 
   /** Give a permit back without an outcome, when the call never ran; it does not count. */
@@ -237,7 +229,7 @@ export class CircuitBreaker {
     /** The `token` of the permit `acquire` returned. */
     permit: string,
   ): Promise<string> {
-    return this.withStore((store) => actions.cancelPermit(store, permit));
+    return (await loadCalls("permit-actions")).cancel(this, permit);
   }
 
   /**
@@ -246,7 +238,7 @@ export class CircuitBreaker {
    */
   @func({ cache: "never" })
   async metrics(): Promise<string> {
-    return this.withStore((store) => actions.metrics(store));
+    return (await loadCalls("state-actions")).metrics(this);
   }
 
   /** Show breakers as a table (state, failures, last error, next probe) or as JSON. */
@@ -257,7 +249,7 @@ export class CircuitBreaker {
     /** "table" for people, "json" for programs (a versioned shape, see the README). */
     format: string = "table",
   ): Promise<string> {
-    return this.withStore((store) => actions.status(store, breaker ?? null, format));
+    return (await loadCalls("state-actions")).status(this, breaker ?? null, format);
   }
 
   /** Show a breaker's recent transitions: time, from, to and reason. */
@@ -266,7 +258,7 @@ export class CircuitBreaker {
     /** Breaker name. */
     breaker: string,
   ): Promise<string> {
-    return this.withStore((store) => actions.history(store, breaker));
+    return (await loadCalls("state-actions")).history(this, breaker);
   }
 
   /** Close a breaker by hand and clear its failure counts. Also the recovery for unreadable state. */
@@ -275,7 +267,7 @@ export class CircuitBreaker {
     /** Breaker name. */
     breaker: string,
   ): Promise<string> {
-    return this.withStore((store) => actions.control(store, "reset", breaker));
+    return (await loadCalls("state-actions")).control(this, "reset", breaker, null);
   }
 
   /** Force a breaker open, so calls fail fast, until reset or for a number of seconds. */
@@ -286,7 +278,7 @@ export class CircuitBreaker {
     /** Seconds to stay open, after which probes are admitted; until reset when omitted. */
     duration?: number,
   ): Promise<string> {
-    return this.withStore((store) => actions.control(store, "trip", breaker, duration ?? null));
+    return (await loadCalls("state-actions")).control(this, "trip", breaker, duration ?? null);
   }
 
   /** Let every call through a breaker while still counting outcomes, until reset. */
@@ -295,7 +287,7 @@ export class CircuitBreaker {
     /** Breaker name. */
     breaker: string,
   ): Promise<string> {
-    return this.withStore((store) => actions.control(store, "disable", breaker));
+    return (await loadCalls("state-actions")).control(this, "disable", breaker, null);
   }
 
   /** List the workflows of a config with their breakers and step counts. */
@@ -304,7 +296,7 @@ export class CircuitBreaker {
     /** Workflow config (YAML). Defaults to config/dagger.yaml of this module. */
     @argument({ defaultPath: "/config/dagger.yaml" }) config: File,
   ): Promise<string> {
-    return actions.workflowsTable(config);
+    return (await loadCalls("config-actions")).listWorkflows(config);
   }
 
   /** Check a config file; errors give file, line, column and key path, with a fix. */
@@ -313,6 +305,6 @@ export class CircuitBreaker {
     /** Workflow config (YAML) to check. */
     config: File,
   ): Promise<string> {
-    return actions.validate(config);
+    return (await loadCalls("config-actions")).validateConfig(config);
   }
 }

@@ -1,7 +1,7 @@
 // What the store-throughput workers do: acquire + record pairs on one breaker, every call
 // admitted and every outcome a success, checked as they go.
-import { DEFAULT_POLICY, type BreakerPolicy } from "../../src/core/policy.js";
-import type { StateRequest, StateResponse } from "../../src/store/request.js";
+import { DEFAULT_POLICY, type BreakerPolicy } from "../../lib/core/policy.js";
+import type { StateRequest, StateResponse } from "../../lib/store/request.js";
 
 export interface Store {
   apply(request: StateRequest): Promise<StateResponse>;

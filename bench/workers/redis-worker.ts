@@ -13,8 +13,8 @@
 // Each answer is {"start","end"} in absolute milliseconds, plus the store's stats() for "store".
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
-import { RedisKeys } from "../../src/store/redis/keys.js";
-import { RedisStateStore } from "../../src/store/redis/index.js";
+import { RedisKeys } from "../../lib/store/redis/keys.js";
+import { RedisStateStore } from "../../lib/store/redis/index.js";
 import { BENCH_POLICY, commands, pairs } from "./pairs.js";
 
 const port = Number(process.env.CB_REDIS_PORT);

@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { configJsonSchemaText } from "../../src/config/json-schema.js";
-import { NAME_PATTERN_FOR_EDITORS } from "../../src/config/schema.js";
-import { validateBreakerName } from "../../src/core/names.js";
+import { configJsonSchemaText } from "../../lib/config/json-schema.js";
+import { NAME_PATTERN_FOR_EDITORS } from "../../lib/config/schema.js";
+import { validateBreakerName } from "../../lib/core/names.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const tsx = join(root, "node_modules", ".bin", "tsx");

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, type ConfigProblem } from "../../src/config/index.js";
+import { ConfigError, parseConfig, type ConfigProblem } from "../../lib/config/index.js";
 
 const FILE = "config/dagger.yaml";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_POLICY } from "../../src/core/policy.js";
+import { DEFAULT_POLICY } from "../../lib/core/policy.js";
 import {
   InvalidOverrideError,
   listWorkflows,
@@ -7,7 +7,7 @@ import {
   resolveWorkflow,
   UnknownWorkflowError,
   type CallOverrides,
-} from "../../src/config/index.js";
+} from "../../lib/config/index.js";
 
 const STEP = "{ name: a, image: alpine:3.20, command: [echo, hi] }";
 

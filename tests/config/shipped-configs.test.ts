@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { listWorkflows, parseConfig, resolveWorkflow } from "../../src/config/index.js";
+import { listWorkflows, parseConfig, resolveWorkflow } from "../../lib/config/index.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const read = (path: string) => readFileSync(`${root}${path}`, "utf8");

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { findCycles, layersOf, type StepNode } from "../../src/config/step-graph.js";
+import { findCycles, layersOf, type StepNode } from "../../lib/config/step-graph.js";
 
 /** Random acyclic graphs: a step may only depend on steps declared before it... then shuffled. */
 const dag: fc.Arbitrary<StepNode[]> = fc

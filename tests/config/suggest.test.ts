@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { editDistance, suggestNearest } from "../../src/config/suggest.js";
+import { editDistance, suggestNearest } from "../../lib/config/suggest.js";
 
 describe("editDistance", () => {
   it.each([

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { copyState } from "../../src/core/copy-state.js";
-import { DEFAULT_POLICY } from "../../src/core/policy.js";
-import { initialState } from "../../src/core/state.js";
-import { acquire, record } from "../../src/core/transitions.js";
+import { copyState } from "../../lib/core/copy-state.js";
+import { DEFAULT_POLICY } from "../../lib/core/policy.js";
+import { initialState } from "../../lib/core/state.js";
+import { acquire, record } from "../../lib/core/transitions.js";
 
 describe("copyState", () => {
   it("copies every field and shares no object with the original", () => {

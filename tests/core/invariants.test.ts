@@ -1,9 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_POLICY, type BreakerPolicy } from "../../src/core/policy.js";
-import { parseState, serializeState } from "../../src/core/serialize.js";
-import { initialState, type BreakerState, type Permit } from "../../src/core/state.js";
-import { acquire, cancel, disable, record, reset, trip } from "../../src/core/transitions.js";
+import { DEFAULT_POLICY, type BreakerPolicy } from "../../lib/core/policy.js";
+import { parseState, serializeState } from "../../lib/core/serialize.js";
+import { initialState, type BreakerState, type Permit } from "../../lib/core/state.js";
+import { acquire, cancel, disable, record, reset, trip } from "../../lib/core/transitions.js";
 
 const SEED = 20261128;
 

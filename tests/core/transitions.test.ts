@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { CallOutcome } from "../../src/core/outcome.js";
-import { DEFAULT_POLICY, type BreakerPolicy } from "../../src/core/policy.js";
-import { initialState, type BreakerState, type Permit } from "../../src/core/state.js";
-import { acquire, advance, cancel, disable, record, reset, trip, type Decision } from "../../src/core/transitions.js";
+import type { CallOutcome } from "../../lib/core/outcome.js";
+import { DEFAULT_POLICY, type BreakerPolicy } from "../../lib/core/policy.js";
+import { initialState, type BreakerState, type Permit } from "../../lib/core/state.js";
+import { acquire, advance, cancel, disable, record, reset, trip, type Decision } from "../../lib/core/transitions.js";
 
 const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
 const ok = { ok: true, durationMs: 10 };

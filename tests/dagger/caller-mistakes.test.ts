@@ -1,9 +1,9 @@
 import type { File, Secret } from "@dagger.io/dagger";
 import { describe, expect, it } from "vitest";
-import { execute, type ExecuteArgs } from "../../src/dagger/actions.js";
-import { MemoryStateStore } from "../../src/store/memory-store.js";
-import type { StateRequest, StateResponse } from "../../src/store/request.js";
-import type { StateStore } from "../../src/store/state-store.js";
+import { execute, type ExecuteArgs } from "../../lib/dagger/workflow-actions.js";
+import { MemoryStateStore } from "../../lib/store/memory-store.js";
+import type { StateRequest, StateResponse } from "../../lib/store/request.js";
+import type { StateStore } from "../../lib/store/state-store.js";
 
 /**
  * Every caller mistake is reported before the breaker is asked: no state request is sent, so

@@ -1,11 +1,11 @@
 import type { Secret } from "@dagger.io/dagger";
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/parse-config.js";
-import { resolveWorkflow, type ResolvedStep } from "../../src/config/resolve-workflow.js";
-import { redacting, redactor } from "../../src/dagger/redact.js";
-import { executeWorkflow } from "../../src/service/execute-workflow.js";
-import { MemoryStateStore } from "../../src/store/memory-store.js";
-import type { StepExecutor, StepRun } from "../../src/workflow/run-workflow.js";
+import { parseConfig } from "../../lib/config/parse-config.js";
+import { resolveWorkflow, type ResolvedStep } from "../../lib/config/resolve-workflow.js";
+import { redacting, redactor } from "../../lib/dagger/redact.js";
+import { executeWorkflow } from "../../lib/service/execute-workflow.js";
+import { MemoryStateStore } from "../../lib/store/memory-store.js";
+import type { StepExecutor, StepRun } from "../../lib/workflow/run-workflow.js";
 
 const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
 const VALUE = "tok-9f8e7d6c5b4a";

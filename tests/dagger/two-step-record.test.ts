@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { acquire, record } from "../../src/dagger/actions.js";
-import { MemoryStateStore } from "../../src/store/memory-store.js";
+import { acquire, record } from "../../lib/dagger/permit-actions.js";
+import { MemoryStateStore } from "../../lib/store/memory-store.js";
 
 describe("record, the second half of the two-step API", () => {
   it("counts a permit once: a retried record says nothing changed and leaves the counts alone", async () => {

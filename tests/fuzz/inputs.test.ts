@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { stringify } from "yaml";
 import { describe, expect, it } from "vitest";
-import { InvalidNameError, validateBreakerName } from "../../src/core/names.js";
-import { ConfigError } from "../../src/config/config-error.js";
-import { parseConfig } from "../../src/config/parse-config.js";
-import { resolveWorkflow, UnknownWorkflowError } from "../../src/config/resolve-workflow.js";
-import { CallerError } from "../../src/protection/errors.js";
-import { parseParams } from "../../src/service/call-inputs.js";
+import { InvalidNameError, validateBreakerName } from "../../lib/core/names.js";
+import { ConfigError } from "../../lib/config/config-error.js";
+import { parseConfig } from "../../lib/config/parse-config.js";
+import { resolveWorkflow, UnknownWorkflowError } from "../../lib/config/resolve-workflow.js";
+import { CallerError } from "../../lib/protection/errors.js";
+import { parseParams } from "../../lib/service/call-inputs.js";
 
 const SEED = 424242;
 const anyText = fc.string({ unit: "binary", maxLength: 80 });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/parse-config.js";
-import { resolveWorkflow, type ResolvedStep } from "../../src/config/resolve-workflow.js";
-import { CallerError, StateUnreadableError } from "../../src/protection/errors.js";
-import { runProtected } from "../../src/protection/run-protected.js";
-import { executeWorkflow } from "../../src/service/execute-workflow.js";
-import { MemoryStateStore } from "../../src/store/memory-store.js";
-import type { StepExecutor, StepRun } from "../../src/workflow/run-workflow.js";
+import { parseConfig } from "../../lib/config/parse-config.js";
+import { resolveWorkflow, type ResolvedStep } from "../../lib/config/resolve-workflow.js";
+import { CallerError, StateUnreadableError } from "../../lib/protection/errors.js";
+import { runProtected } from "../../lib/protection/run-protected.js";
+import { executeWorkflow } from "../../lib/service/execute-workflow.js";
+import { MemoryStateStore } from "../../lib/store/memory-store.js";
+import type { StepExecutor, StepRun } from "../../lib/workflow/run-workflow.js";
 
 const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
 const config = parseConfig(

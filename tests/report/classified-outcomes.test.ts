@@ -1,11 +1,11 @@
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_POLICY } from "../../src/core/policy.js";
-import type { BreakerState } from "../../src/core/state.js";
-import { acquirePermit, recordOutcome } from "../../src/protection/run-protected.js";
-import { prometheusMetrics } from "../../src/report/metrics.js";
-import { historyTable, statusReport, statusTable } from "../../src/report/status-report.js";
-import { MemoryStateStore } from "../../src/store/memory-store.js";
+import { DEFAULT_POLICY } from "../../lib/core/policy.js";
+import type { BreakerState } from "../../lib/core/state.js";
+import { acquirePermit, recordOutcome } from "../../lib/protection/run-protected.js";
+import { prometheusMetrics } from "../../lib/report/metrics.js";
+import { historyTable, statusReport, statusTable } from "../../lib/report/status-report.js";
+import { MemoryStateStore } from "../../lib/store/memory-store.js";
 
 const T0 = Date.UTC(2026, 10, 30, 10, 0, 0);
 const policy = { ...DEFAULT_POLICY, trip: { kind: "consecutive" as const, threshold: 2 }, resetTimeoutMs: 60_000, maxResetTimeoutMs: 300_000 };

@@ -1,10 +1,10 @@
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_POLICY } from "../../src/core/policy.js";
-import { parseState } from "../../src/core/serialize.js";
-import { acquirePermit, recordOutcome } from "../../src/protection/run-protected.js";
-import { prometheusMetrics } from "../../src/report/metrics.js";
-import { MemoryStateStore } from "../../src/store/memory-store.js";
+import { DEFAULT_POLICY } from "../../lib/core/policy.js";
+import { parseState } from "../../lib/core/serialize.js";
+import { acquirePermit, recordOutcome } from "../../lib/protection/run-protected.js";
+import { prometheusMetrics } from "../../lib/report/metrics.js";
+import { MemoryStateStore } from "../../lib/store/memory-store.js";
 
 type Family = { name: string; type: string; metrics: { labels?: Record<string, string>; value: string }[] };
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/parse-config.js";
-import { resolveWorkflow, type ResolvedStep } from "../../src/config/resolve-workflow.js";
-import type { BreakerState } from "../../src/core/state.js";
-import { executeWorkflow } from "../../src/service/execute-workflow.js";
-import { MemoryStateStore } from "../../src/store/memory-store.js";
-import type { StateRequest, StateResponse } from "../../src/store/request.js";
-import type { StateStore } from "../../src/store/state-store.js";
-import { seededRandom } from "../../src/workflow/backoff.js";
-import type { StepExecutor, StepRun } from "../../src/workflow/run-workflow.js";
+import { parseConfig } from "../../lib/config/parse-config.js";
+import { resolveWorkflow, type ResolvedStep } from "../../lib/config/resolve-workflow.js";
+import type { BreakerState } from "../../lib/core/state.js";
+import { executeWorkflow } from "../../lib/service/execute-workflow.js";
+import { MemoryStateStore } from "../../lib/store/memory-store.js";
+import type { StateRequest, StateResponse } from "../../lib/store/request.js";
+import type { StateStore } from "../../lib/store/state-store.js";
+import { seededRandom } from "../../lib/workflow/backoff.js";
+import type { StepExecutor, StepRun } from "../../lib/workflow/run-workflow.js";
 
 const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
 

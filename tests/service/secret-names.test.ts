@@ -1,9 +1,9 @@
 import type { File, Secret } from "@dagger.io/dagger";
 import { describe, expect, it } from "vitest";
-import { execute } from "../../src/dagger/actions.js";
-import { CallerError } from "../../src/protection/errors.js";
-import { secretNames } from "../../src/service/secret-names.js";
-import { MemoryStateStore } from "../../src/store/memory-store.js";
+import { execute } from "../../lib/dagger/workflow-actions.js";
+import { CallerError } from "../../lib/protection/errors.js";
+import { secretNames } from "../../lib/service/secret-names.js";
+import { MemoryStateStore } from "../../lib/store/memory-store.js";
 
 const VALUE = "s3cr3t-value-never-shown";
 

@@ -1,4 +1,4 @@
-import { MemoryStateStore } from "../../src/store/memory-store.js";
+import { MemoryStateStore } from "../../lib/store/memory-store.js";
 import { describeStoreContract } from "./store-contract.js";
 
 describeStoreContract("memory", async () => {

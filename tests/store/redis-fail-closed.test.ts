@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_POLICY } from "../../src/core/policy.js";
-import type { Permit } from "../../src/core/state.js";
-import { RedisStateStore, RedisUnavailableError, type RedisStoreOptions } from "../../src/store/redis/index.js";
-import { resolveOptions } from "../../src/store/redis/options.js";
+import { DEFAULT_POLICY } from "../../lib/core/policy.js";
+import type { Permit } from "../../lib/core/state.js";
+import { RedisStateStore, RedisUnavailableError, type RedisStoreOptions } from "../../lib/store/redis/index.js";
+import { resolveOptions } from "../../lib/store/redis/options.js";
 
 /**
  * With Redis unreachable and no failure policy given, the store fails closed: `acquire`

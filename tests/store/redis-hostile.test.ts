@@ -7,16 +7,16 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_POLICY } from "../../src/core/policy.js";
-import type { Permit } from "../../src/core/state.js";
-import type { StateResponse } from "../../src/store/request.js";
+import { DEFAULT_POLICY } from "../../lib/core/policy.js";
+import type { Permit } from "../../lib/core/state.js";
+import type { StateResponse } from "../../lib/store/request.js";
 import {
   RedisStateStore,
   RedisUnavailableError,
   UNRECORDED_PERMIT_PREFIX,
   type FailurePolicy,
   type RedisStoreStats,
-} from "../../src/store/redis/index.js";
+} from "../../lib/store/redis/index.js";
 import { RedisServer } from "./redis-server.js";
 
 /**

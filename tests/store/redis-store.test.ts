@@ -1,17 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvalidNameError } from "../../src/core/names.js";
-import { DEFAULT_POLICY } from "../../src/core/policy.js";
-import type { Permit } from "../../src/core/state.js";
+import { InvalidNameError } from "../../lib/core/names.js";
+import { DEFAULT_POLICY } from "../../lib/core/policy.js";
+import type { Permit } from "../../lib/core/state.js";
 import {
   RedisAuthError,
   RedisStateStore,
   RedisStoreClosedError,
   UNRECORDED_PERMIT_PREFIX,
   type RedisStoreOptions,
-} from "../../src/store/redis/index.js";
-import { ioredisOptions, resolveOptions } from "../../src/store/redis/options.js";
+} from "../../lib/store/redis/index.js";
+import { ioredisOptions, resolveOptions } from "../../lib/store/redis/options.js";
 import { RedisServer } from "./redis-server.js";
 import { describeStoreContract } from "./store-contract.js";
 

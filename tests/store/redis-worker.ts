@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createInterface } from "node:readline";
-import { DEFAULT_POLICY, type BreakerPolicy } from "../../src/core/policy.js";
-import { RedisStateStore } from "../../src/store/redis/index.js";
+import { DEFAULT_POLICY, type BreakerPolicy } from "../../lib/core/policy.js";
+import { RedisStateStore } from "../../lib/store/redis/index.js";
 
 /**
  * One of several processes hammering the same breaker through its own Redis store, for the

@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { DEFAULT_POLICY } from "../../src/core/policy.js";
-import { handleRequest } from "../../src/store/directory/state-directory.js";
-import type { StateRequest } from "../../src/store/request.js";
+import { DEFAULT_POLICY } from "../../lib/core/policy.js";
+import { handleRequest } from "../../lib/store/directory/state-directory.js";
+import type { StateRequest } from "../../lib/store/request.js";
 
 /** Which fs call of the next state write fails, as a disk or a kill would make it fail. */
 type Fault = "write" | "fsync" | "close" | "rename";

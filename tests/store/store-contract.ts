@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import type { CallOutcome } from "../../src/core/outcome.js";
-import { DEFAULT_POLICY, type BreakerPolicy } from "../../src/core/policy.js";
-import { serializeState } from "../../src/core/serialize.js";
-import { initialState, type BreakerState, type Permit } from "../../src/core/state.js";
-import type { StateResponse } from "../../src/store/request.js";
-import type { StateStore } from "../../src/store/state-store.js";
+import type { CallOutcome } from "../../lib/core/outcome.js";
+import { DEFAULT_POLICY, type BreakerPolicy } from "../../lib/core/policy.js";
+import { serializeState } from "../../lib/core/serialize.js";
+import { initialState, type BreakerState, type Permit } from "../../lib/core/state.js";
+import type { StateResponse } from "../../lib/store/request.js";
+import type { StateStore } from "../../lib/store/state-store.js";
 
 /**
  * What every StateStore must do, whatever it keeps state in. A store runs this suite by

@@ -1,14 +1,14 @@
 import type { CacheVolume, Container } from "@dagger.io/dagger";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { parseConfig } from "../../src/config/parse-config.js";
-import { resolveWorkflow, type ResolvedStep } from "../../src/config/resolve-workflow.js";
-import { executeWorkflow } from "../../src/service/execute-workflow.js";
-import { MemoryStateStore } from "../../src/store/memory-store.js";
-import type { StateRequest } from "../../src/store/request.js";
-import { STATE_IMAGE, stateExecOn, type StateExec } from "../../src/store/volume/state-exec.js";
-import { STATE_PROGRAM_LIMIT_SECONDS, STATE_WAIT_LIMIT_MS, StateTimeoutError } from "../../src/store/volume/state-timeout.js";
-import { VolumeStateStore } from "../../src/store/volume/volume-store.js";
-import type { StepExecutor, StepRun } from "../../src/workflow/run-workflow.js";
+import { parseConfig } from "../../lib/config/parse-config.js";
+import { resolveWorkflow, type ResolvedStep } from "../../lib/config/resolve-workflow.js";
+import { executeWorkflow } from "../../lib/service/execute-workflow.js";
+import { MemoryStateStore } from "../../lib/store/memory-store.js";
+import type { StateRequest } from "../../lib/store/request.js";
+import { STATE_IMAGE, stateExecOn, type StateExec } from "../../lib/store/volume/state-exec.js";
+import { STATE_PROGRAM_LIMIT_SECONDS, STATE_WAIT_LIMIT_MS, StateTimeoutError } from "../../lib/store/volume/state-timeout.js";
+import { VolumeStateStore } from "../../lib/store/volume/volume-store.js";
+import type { StepExecutor, StepRun } from "../../lib/workflow/run-workflow.js";
 
 const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
 const VOLUME = `cache volume "circuit-breaker-state"`;

@@ -1,10 +1,10 @@
 import { trace } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterAll, describe, expect, it } from "vitest";
-import { DEFAULT_POLICY } from "../../src/core/policy.js";
-import { runProtected } from "../../src/protection/run-protected.js";
-import { MemoryStateStore } from "../../src/store/memory-store.js";
-import { TraceObserver } from "../../src/telemetry/trace-observer.js";
+import { DEFAULT_POLICY } from "../../lib/core/policy.js";
+import { runProtected } from "../../lib/protection/run-protected.js";
+import { MemoryStateStore } from "../../lib/store/memory-store.js";
+import { TraceObserver } from "../../lib/telemetry/trace-observer.js";
 
 const exporter = new InMemorySpanExporter();
 trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { backoffDelayMs, seededRandom } from "../../src/workflow/backoff.js";
+import { backoffDelayMs, seededRandom } from "../../lib/workflow/backoff.js";
 
 // The ends of the spread: random() is in [0, 1), so 0 gives the lowest delay and a value just
 // below 1 the highest. Together they pin that the delay really spreads by ±jitter around the

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { MATCHED_LINE_LENGTH, MATCHED_LINES, patternProblem } from "../../src/config/output-pattern.js";
-import { parseConfig } from "../../src/config/parse-config.js";
-import { resolveWorkflow } from "../../src/config/resolve-workflow.js";
-import { classifyStepFailure, isRetryable, parseWait, requestedWait } from "../../src/workflow/classify-failure.js";
+import { MATCHED_LINE_LENGTH, MATCHED_LINES, patternProblem } from "../../lib/config/output-pattern.js";
+import { parseConfig } from "../../lib/config/parse-config.js";
+import { resolveWorkflow } from "../../lib/config/resolve-workflow.js";
+import { classifyStepFailure, isRetryable, parseWait, requestedWait } from "../../lib/workflow/classify-failure.js";
 
 const config = parseConfig(
   `

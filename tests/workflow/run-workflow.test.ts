@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { parseConfig } from "../../src/config/parse-config.js";
-import { resolveWorkflow, type ResolvedStep } from "../../src/config/resolve-workflow.js";
-import { backoffDelayMs, seededRandom } from "../../src/workflow/backoff.js";
-import { expectedDurationMs, runWorkflow, type StepExecutor, type StepRun } from "../../src/workflow/run-workflow.js";
+import { parseConfig } from "../../lib/config/parse-config.js";
+import { resolveWorkflow, type ResolvedStep } from "../../lib/config/resolve-workflow.js";
+import { backoffDelayMs, seededRandom } from "../../lib/workflow/backoff.js";
+import { expectedDurationMs, runWorkflow, type StepExecutor, type StepRun } from "../../lib/workflow/run-workflow.js";
 
 const yaml = `
 retry: { max_retries: 2, backoff_factor: 1, jitter: 0.5 }

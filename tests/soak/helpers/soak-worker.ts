@@ -1,9 +1,9 @@
 // One runner of the soak: random calls through the real cache-volume store, each state
 // operation an exec in the engine double on a shared state dir.
 //   tsx soak-worker.ts <stateDir> <volume> <breaker> <seed> <calls>
-import { DEFAULT_POLICY, type BreakerPolicy } from "../../../src/core/policy.js";
-import type { Permit } from "../../../src/core/state.js";
-import { seededRandom } from "../../../src/workflow/backoff.js";
+import { DEFAULT_POLICY, type BreakerPolicy } from "../../../lib/core/policy.js";
+import type { Permit } from "../../../lib/core/state.js";
+import { seededRandom } from "../../../lib/workflow/backoff.js";
 import { withVolumeStore } from "./volume-session.js";
 
 export const SOAK_POLICY: BreakerPolicy = {

@@ -1,7 +1,7 @@
 import { connection, dag } from "@dagger.io/dagger";
 import { startEngineDouble } from "../../../double/index.js";
-import { stateExecOn } from "../../../src/store/volume/state-exec.js";
-import { VolumeStateStore } from "../../../src/store/volume/volume-store.js";
+import { stateExecOn } from "../../../lib/store/volume/state-exec.js";
+import { VolumeStateStore } from "../../../lib/store/volume/volume-store.js";
 
 /**
  * Runs `fn` with the module's real cache-volume store, talking through the SDK's client to an

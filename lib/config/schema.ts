@@ -45,7 +45,7 @@ function fraction(what: string, exclusiveMinimum: boolean) {
 
 const flag = () => z.boolean({ error: mustBe(requirement.boolean) });
 
-/** Mirrors the pattern in src/core/names.ts, which is not exported. */
+/** Mirrors the pattern in lib/core/names.ts, which is not exported. */
 export const NAME_PATTERN_FOR_EDITORS = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
 
 /** Breaker, workflow and step names share the breaker-name rules: they may become breaker names. */

@@ -1,17 +1,12 @@
-import { dag, type CacheVolume, type Secret, type Service } from "@dagger.io/dagger";
-import { RedisStateStore, type FailurePolicy } from "../store/redis/index.js";
+import { dag } from "@dagger.io/dagger";
+import type { StoreChoice as FaceStoreChoice } from "../../src/module-api.js";
+import type { FailurePolicy, RedisStateStore } from "../store/redis/index.js";
 import type { StateStore } from "../store/state-store.js";
 import { stateExecOn } from "../store/volume/state-exec.js";
 import { DEFAULT_STATE_VOLUME, VolumeStateStore } from "../store/volume/volume-store.js";
 
 /** Where the module keeps breaker state, as the caller chose it with constructor arguments. */
-export interface StoreChoice {
-  stateVolume?: CacheVolume;
-  redis?: Service;
-  redisUrl?: string;
-  redisPassword?: Secret;
-  redisTls?: boolean;
-  redisFailurePolicy?: string;
+export interface StoreChoice extends FaceStoreChoice {
   redisTimeoutMs?: number;
 }
 
@@ -29,6 +24,8 @@ async function redisStore(choice: StoreChoice): Promise<RedisStateStore | null> 
   if (policy !== "fail-closed" && policy !== "fail-open") {
     throw new Error(`--redis-failure-policy must be "fail-closed" or "fail-open", got ${JSON.stringify(policy)}`);
   }
+  // Loaded only when Redis is chosen: ioredis is most of what a volume-backed call would import.
+  const { RedisStateStore } = await import("../store/redis/index.js");
   return new RedisStateStore({
     url,
     password: choice.redisPassword ? await choice.redisPassword.plaintext() : undefined,

@@ -1,0 +1,71 @@
+import type { Directory, File, Secret } from "@dagger.io/dagger";
+import { WorkflowRun } from "../../src/dagger/workflow-run.js";
+import type { WorkflowCalls } from "../../src/module-api.js";
+import { resolveWorkflow, type CallOverrides } from "../config/resolve-workflow.js";
+import { parseParams, pairSecrets } from "../service/call-inputs.js";
+import { executeWorkflow, type WorkflowOutcome } from "../service/execute-workflow.js";
+import { secretNames } from "../service/secret-names.js";
+import type { StateStore } from "../store/state-store.js";
+import { TraceObserver } from "../telemetry/trace-observer.js";
+import { ContainerStepExecutor } from "./container-step-executor.js";
+import { loadConfig } from "./load-config.js";
+import { redacting, redactor } from "./redact.js";
+import { withStateStore } from "./state-store-choice.js";
+
+export interface ExecuteArgs {
+  workflow: string;
+  config: File;
+  params: string[];
+  secretNames: string[];
+  secrets: Secret[];
+  source: Directory | null;
+  overrides: CallOverrides;
+}
+
+/** Resolves, checks and runs a workflow; every caller mistake is reported before the breaker is asked. */
+export async function execute(store: StateStore, args: ExecuteArgs): Promise<WorkflowOutcome> {
+  const { config } = await loadConfig(args.config);
+  const workflow = resolveWorkflow(config, args.workflow, args.overrides);
+  const params = parseParams(args.params);
+  const secrets = pairSecrets(workflow, await secretNames(args.secretNames, args.secrets), args.secrets);
+  const executor = new ContainerStepExecutor({ params, secrets, source: args.source, caching: workflow.caching });
+  // Redacted before anything is recorded, so a printed secret never reaches breaker state.
+  return executeWorkflow(store, workflow, redacting(executor, await redactor([...secrets.values()])), {}, new TraceObserver());
+}
+
+/** `execute`'s contract: the output on success, an error naming what failed otherwise. */
+export function outputOrThrow(outcome: WorkflowOutcome): string {
+  if (outcome.rejection) throw new Error(outcome.rejection.message);
+  const result = outcome.result;
+  if (!result) throw new Error(`workflow "${outcome.workflow}" did not run`);
+  if (!result.ok) throw new Error(result.error ?? `workflow "${outcome.workflow}" failed`);
+  return result.output;
+}
+
+export function toWorkflowRun(outcome: WorkflowOutcome): WorkflowRun {
+  const run = new WorkflowRun();
+  const r = outcome.result;
+  run.workflow = outcome.workflow;
+  run.breaker = outcome.breaker;
+  run.success = r?.ok ?? false;
+  run.rejected = outcome.rejection !== null;
+  run.breakerState = outcome.view?.status ?? "unprotected";
+  run.attempts = r?.attempts ?? 0;
+  run.durationMs = r?.durationMs ?? 0;
+  run.output = r?.output ?? "";
+  run.error = outcome.rejection?.message ?? r?.error ?? "";
+  run.failedStep = r?.failedStep ?? "";
+  run.exitCode = r?.exitCode ?? 0;
+  run.countedAsFailure = r?.classification?.counts ?? false;
+  run.classifiedBy = r?.classification?.rule ?? "";
+  const next = outcome.view?.nextProbeAt ?? null;
+  run.nextProbeAt = next === null || outcome.view?.status === "closed" ? "" : new Date(next).toISOString();
+  return run;
+}
+
+/** `execute` and `run`, for the module's face. */
+const calls: WorkflowCalls = {
+  execute: async (choice, call) => outputOrThrow(await withStateStore(choice, (store) => execute(store, call))),
+  run: async (choice, call) => toWorkflowRun(await withStateStore(choice, (store) => execute(store, call))),
+};
+export default calls;

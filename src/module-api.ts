@@ -1,0 +1,76 @@
+/**
+ * What the module's face (src/index.ts) asks of the code in lib/, as types only. The runtime
+ * scans and imports every file under src/ on every call, and its scanner follows every
+ * string-literal import; so lib/ is loaded at call time by a computed specifier (see
+ * load-calls.ts), only the part a function needs, and these types are all src/ knows of it.
+ * Each entry file in lib/dagger/ declares its default export with one of these types, so
+ * the compiler keeps the two sides in step.
+ */
+import type { CacheVolume, Container, Directory, File, Secret, Service } from "@dagger.io/dagger";
+import type { BreakerPermit } from "./dagger/breaker-permit.js";
+import type { WorkflowRun } from "./dagger/workflow-run.js";
+
+/** Where breaker state lives, as the constructor's arguments chose it. */
+export interface StoreChoice {
+  stateVolume?: CacheVolume;
+  redis?: Service;
+  redisUrl?: string;
+  redisPassword?: Secret;
+  redisTls?: boolean;
+  redisFailurePolicy?: string;
+}
+
+/** One workflow run asked for by `execute` or `run`. */
+export interface WorkflowCall {
+  workflow: string;
+  config: File;
+  params: string[];
+  secretNames: string[];
+  secrets: Secret[];
+  source: Directory | null;
+  overrides: {
+    breaker?: string;
+    useCircuitBreaker?: boolean;
+    caching?: boolean;
+    failureThreshold?: number;
+    resetTimeoutSeconds?: number;
+    halfOpenTimeoutSeconds?: number;
+    maxRetries?: number;
+  };
+}
+
+export interface WorkflowCalls {
+  execute(choice: StoreChoice, call: WorkflowCall): Promise<string>;
+  run(choice: StoreChoice, call: WorkflowCall): Promise<WorkflowRun>;
+}
+
+export interface PermitCalls {
+  protect(choice: StoreChoice, container: Container, breaker: string, config: File | null): Promise<Container>;
+  acquire(choice: StoreChoice, breaker: string, config: File | null, expectedDurationSeconds: number | null): Promise<BreakerPermit>;
+  record(
+    choice: StoreChoice,
+    token: string,
+    outcome: { success: boolean; error: string | null; exitCode: number | null; durationMs: number | null },
+  ): Promise<string>;
+  cancel(choice: StoreChoice, token: string): Promise<string>;
+}
+
+export interface StateCalls {
+  metrics(choice: StoreChoice): Promise<string>;
+  status(choice: StoreChoice, breaker: string | null, format: string): Promise<string>;
+  history(choice: StoreChoice, breaker: string): Promise<string>;
+  control(choice: StoreChoice, op: "reset" | "trip" | "disable", breaker: string, durationSeconds: number | null): Promise<string>;
+}
+
+export interface ConfigCalls {
+  listWorkflows(config: File): Promise<string>;
+  validateConfig(config: File): Promise<string>;
+}
+
+/** The entry files of lib/dagger/ and what each one's default export provides. */
+export interface CallEntries {
+  "workflow-actions": WorkflowCalls;
+  "permit-actions": PermitCalls;
+  "state-actions": StateCalls;
+  "config-actions": ConfigCalls;
+}
