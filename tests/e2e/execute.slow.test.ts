@@ -74,7 +74,7 @@ describe("execute under a breaker whose state lives in a cache volume", () => {
     expect(probe.stderr).toContain("exited with code 3");
     // The stored history, not `status`: by the time a status call starts, the short open time may be over.
     const history = await engine.call("history", "--breaker", "flaky");
-    expect(history.stdout.trim().split("\n").at(-1)).toMatch(/\shalf-open\s+open\s+probe failed: workflow "flaky" failed: step "call-service" exited with code 3/);
+    expect(history.stdout.trim().split("\n").filter((line) => /\shalf-open\s+open\s/.test(line)).at(-1)).toMatch(/\shalf-open\s+open\s+probe failed: workflow "flaky" failed: step "call-service" exited with code 3/);
   });
 
   it("records exactly eight outcomes for eight runs started together", async () => {
