@@ -2,18 +2,12 @@
  * Settings a caller passes as Dagger function arguments for one call. They win over the config
  * file, and are checked here because they never pass through the schema.
  */
+import type { WorkflowCall } from "../../src/module-api.js";
 import { validateBreakerName } from "../core/names.js";
 import { isPositiveSeconds, isWholeNumber, requirement, showValue } from "./value-rules.js";
 
-export interface CallOverrides {
-  breaker?: string;
-  useCircuitBreaker?: boolean;
-  caching?: boolean;
-  failureThreshold?: number;
-  resetTimeoutSeconds?: number;
-  halfOpenTimeoutSeconds?: number;
-  maxRetries?: number;
-}
+/** The override arguments as the module's face declares them, so the two cannot drift apart. */
+export type CallOverrides = WorkflowCall["overrides"];
 
 export class InvalidOverrideError extends Error {
   override name = "InvalidOverrideError";

@@ -1,7 +1,6 @@
-import type { Directory, File, Secret } from "@dagger.io/dagger";
 import { WorkflowRun } from "../../src/dagger/workflow-run.js";
-import type { WorkflowCalls } from "../../src/module-api.js";
-import { resolveWorkflow, type CallOverrides } from "../config/resolve-workflow.js";
+import type { WorkflowCall, WorkflowCalls } from "../../src/module-api.js";
+import { resolveWorkflow } from "../config/resolve-workflow.js";
 import { parseParams, pairSecrets } from "../service/call-inputs.js";
 import { executeWorkflow, type WorkflowOutcome } from "../service/execute-workflow.js";
 import { secretNames } from "../service/secret-names.js";
@@ -12,15 +11,8 @@ import { loadConfig } from "./load-config.js";
 import { redacting, redactor } from "./redact.js";
 import { withStateStore } from "./state-store-choice.js";
 
-export interface ExecuteArgs {
-  workflow: string;
-  config: File;
-  params: string[];
-  secretNames: string[];
-  secrets: Secret[];
-  source: Directory | null;
-  overrides: CallOverrides;
-}
+/** One `execute` or `run` call: the face's arguments as they are. */
+export type ExecuteArgs = WorkflowCall;
 
 /** Resolves, checks and runs a workflow; every caller mistake is reported before the breaker is asked. */
 export async function execute(store: StateStore, args: ExecuteArgs): Promise<WorkflowOutcome> {

@@ -1,6 +1,6 @@
 import type { ResolvedWorkflow } from "../config/resolve-workflow.js";
 import { requestedWait } from "./classify-failure.js";
-import { runStep, tail, type StepExecutor, type StepReport, type WorkflowRunResult } from "./run-workflow.js";
+import { outputTail, runStep, type StepExecutor, type StepReport, type WorkflowRunResult } from "./run-workflow.js";
 
 export type ProbeResult = { passed: true; report: StepReport } | { passed: false; result: WorkflowRunResult };
 
@@ -14,7 +14,7 @@ export async function runHealthProbe(workflow: ResolvedWorkflow, probe: NonNulla
   if (report.exitCode === 0) return { passed: true, report };
   const how = report.timedOut ? `timed out after ${report.timeoutSeconds} s` : `exited with code ${report.exitCode}`;
   const head = `health probe of breaker "${workflow.breakerName}" ${how}, so workflow "${workflow.name}" was not run`;
-  const output = tail([report.stdout, report.stderr].map((s) => s.trimEnd()).filter((s) => s !== "").join("\n"));
+  const output = outputTail(report);
   return {
     passed: false,
     result: {

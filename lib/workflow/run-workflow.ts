@@ -60,6 +60,11 @@ export function tail(text: string, lines = TAIL_LINES): string {
   return all.slice(-lines).join("\n");
 }
 
+/** The tail of a step's stdout then stderr, for failure messages. */
+export function outputTail(run: { stdout: string; stderr: string }): string {
+  return tail([run.stdout, run.stderr].map((s) => s.trimEnd()).filter((s) => s !== "").join("\n"));
+}
+
 /** Runs one step, retrying failures its retry conditions allow while retries and time remain. */
 export async function runStep(
   step: ResolvedStep,
@@ -95,7 +100,7 @@ function describeFailure(workflow: ResolvedWorkflow, failed: StepReport): string
   const cut = failed.timedOut && workflow.timeoutSeconds !== null && limit !== (step?.timeoutSeconds ?? null);
   const why = cut ? ` (the workflow's timeout_seconds: ${workflow.timeoutSeconds} s)` : "";
   const head = `workflow "${workflow.name}" failed: step "${failed.name}" ${how}${why} (${failed.attempts} attempt(s))`;
-  const output = tail([failed.stdout, failed.stderr].map((s) => s.trimEnd()).filter((s) => s !== "").join("\n"));
+  const output = outputTail(failed);
   return output === "" ? head : `${head}\n${output}`;
 }
 
