@@ -27,6 +27,7 @@ export class CircuitBreaker {
   redisPassword?: Secret;
   redisTls?: boolean;
   redisFailurePolicy?: string;
+  redisKeyTtl?: number;
 
   constructor(
     /**
@@ -45,6 +46,13 @@ export class CircuitBreaker {
     redisTls?: boolean,
     /** When Redis is down or slower than 2 s: "fail-closed" (default: calls fail) or "fail-open" (calls run unprotected). */
     redisFailurePolicy?: string,
+    /**
+     * Seconds after its last write that a breaker's Redis key expires, so breakers nobody uses
+     * do not pile up (default: never). At least 60, and far above the longest open time
+     * (max_reset_timeout): an expired key takes its breaker's state with it, so an open breaker
+     * could vanish while open. Breakers tripped or disabled by hand never expire.
+     */
+    redisKeyTtl?: number,
   ) {
     this.stateVolume = stateVolume;
     this.redis = redis;
@@ -52,6 +60,7 @@ export class CircuitBreaker {
     this.redisPassword = redisPassword;
     this.redisTls = redisTls;
     this.redisFailurePolicy = redisFailurePolicy;
+    this.redisKeyTtl = redisKeyTtl;
   }
 
   /**
@@ -237,8 +246,14 @@ export class CircuitBreaker {
    * node-exporter's textfile directory.
    */
   @func({ cache: "never" })
-  async metrics(): Promise<string> {
-    return (await loadCalls("state-actions")).metrics(this);
+  async metrics(
+    /**
+     * Only breakers whose name starts with this, e.g. registry- for the per-key breakers of
+     * breaker: "registry-${REGISTRY_HOST}"; all breakers when omitted.
+     */
+    prefix?: string,
+  ): Promise<string> {
+    return (await loadCalls("state-actions")).metrics(this, prefix ?? null);
   }
 
   /** Show breakers as a table (state, failures, last error, next probe) or as JSON. */
@@ -248,8 +263,10 @@ export class CircuitBreaker {
     breaker?: string,
     /** "table" for people, "json" for programs (a versioned shape, see the README). */
     format: string = "table",
+    /** Only breakers whose name starts with this, e.g. registry-; not together with breaker. */
+    prefix?: string,
   ): Promise<string> {
-    return (await loadCalls("state-actions")).status(this, breaker ?? null, format);
+    return (await loadCalls("state-actions")).status(this, breaker ?? null, format, prefix ?? null);
   }
 
   /** Show a breaker's recent transitions: time, from, to and reason. */
@@ -266,8 +283,12 @@ export class CircuitBreaker {
   async reset(
     /** Breaker name. */
     breaker: string,
+    /** Config whose on_transition alert to run when this closes the breaker; no alert when omitted. */
+    config?: File,
+    /** Secrets the alert workflow's steps need, each named by its env: variable or setSecret name (--secrets env:CHAT_WEBHOOK gives CHAT_WEBHOOK). */
+    secrets: Secret[] = [],
   ): Promise<string> {
-    return (await loadCalls("state-actions")).control(this, "reset", breaker, null);
+    return (await loadCalls("state-actions")).control(this, "reset", breaker, null, config ?? null, secrets);
   }
 
   /** Force a breaker open, so calls fail fast, until reset or for a number of seconds. */
@@ -277,8 +298,12 @@ export class CircuitBreaker {
     breaker: string,
     /** Seconds to stay open, after which probes are admitted; until reset when omitted. */
     duration?: number,
+    /** Config whose on_transition alert to run for this forced open; no alert when omitted. */
+    config?: File,
+    /** Secrets the alert workflow's steps need, each named by its env: variable or setSecret name (--secrets env:CHAT_WEBHOOK gives CHAT_WEBHOOK). */
+    secrets: Secret[] = [],
   ): Promise<string> {
-    return (await loadCalls("state-actions")).control(this, "trip", breaker, duration ?? null);
+    return (await loadCalls("state-actions")).control(this, "trip", breaker, duration ?? null, config ?? null, secrets);
   }
 
   /** Let every call through a breaker while still counting outcomes, until reset. */
@@ -288,6 +313,22 @@ export class CircuitBreaker {
     breaker: string,
   ): Promise<string> {
     return (await loadCalls("state-actions")).control(this, "disable", breaker, null);
+  }
+
+  /**
+   * Remove breakers nobody has used for a while (no acquire, record, cancel, reset, trip or
+   * disable), so per-key breakers do not make state grow without bound. Never removes a breaker
+   * tripped or disabled by hand, one with probes or calls in flight, one still open, or one
+   * whose state cannot be read. Prints what was removed and what was kept, and why.
+   */
+  @func({ cache: "never" })
+  async prune(
+    /** Remove breakers last used longer ago than this: a whole number and a unit, e.g. 30d, 12h, 90m or 45s. */
+    unusedFor: string,
+    /** Only say what would be removed; remove nothing. */
+    dryRun: boolean = false,
+  ): Promise<string> {
+    return (await loadCalls("state-actions")).prune(this, unusedFor, dryRun);
   }
 
   /** List the workflows of a config with their breakers and step counts. */

@@ -18,6 +18,8 @@ export interface StoreChoice {
   redisPassword?: Secret;
   redisTls?: boolean;
   redisFailurePolicy?: string;
+  /** Seconds after its last write that a breaker's Redis key expires; unset: never. */
+  redisKeyTtl?: number;
 }
 
 /** One workflow run asked for by `execute` or `run`. */
@@ -56,10 +58,20 @@ export interface PermitCalls {
 }
 
 export interface StateCalls {
-  metrics(choice: StoreChoice): Promise<string>;
-  status(choice: StoreChoice, breaker: string | null, format: string): Promise<string>;
+  /** `prefix`: only breakers whose name starts with it; null: all. */
+  metrics(choice: StoreChoice, prefix: string | null): Promise<string>;
+  status(choice: StoreChoice, breaker: string | null, format: string, prefix: string | null): Promise<string>;
   history(choice: StoreChoice, breaker: string): Promise<string>;
-  control(choice: StoreChoice, op: "reset" | "trip" | "disable", breaker: string, durationSeconds: number | null): Promise<string>;
+  control(
+    choice: StoreChoice,
+    op: "reset" | "trip" | "disable",
+    breaker: string,
+    durationSeconds: number | null,
+    config?: File | null,
+    secrets?: Secret[],
+  ): Promise<string>;
+  /** `unusedFor` as the caller typed it (`30d`); checked before any state is touched. */
+  prune(choice: StoreChoice, unusedFor: string, dryRun: boolean): Promise<string>;
 }
 
 export interface ConfigCalls {

@@ -2,6 +2,7 @@
  * Checks that span several keys, run once the file has the right shape: step graphs, breaker
  * settings that contradict each other, workflows sharing a breaker, secrets shadowed by env.
  */
+import { isTemplate, templateMatches, templateVariables } from "./breaker-template.js";
 import type { ConfigPath } from "./config-error.js";
 import { mergeBreakerSettings, type CompleteBreakerSettings } from "./policies.js";
 import type { BreakerSettings, Config, WorkflowConfig } from "./schema.js";
@@ -16,6 +17,7 @@ export function checkConfig(config: Config): PathProblem[] {
     const at: ConfigPath = ["workflows", name];
     problems.push(...checkSteps(name, workflow, at));
     problems.push(...checkSecrets(workflow, at));
+    problems.push(...checkBreakerVariables(config, name, workflow, at));
     // Only re-check at workflow level when the workflow itself sets one of the two keys;
     // otherwise a bad global pair would be reported once per workflow.
     const own = workflow.circuit_breaker;
@@ -25,7 +27,22 @@ export function checkConfig(config: Config): PathProblem[] {
   }
   problems.push(...checkSharedBreakers(config));
   problems.push(...checkProbes(config));
+  problems.push(...checkAlerts(config));
   return problems;
+}
+
+/** An on_transition must name a workflow of this file, checked here so a typo is not found only when a breaker trips. */
+function checkAlerts(config: Config): PathProblem[] {
+  const names = Object.keys(config.workflows);
+  const uses: { path: ConfigPath; alert: string | undefined }[] = [
+    { path: ["on_transition"], alert: config.on_transition },
+    ...Object.entries(config.workflows).map(([name, w]) => ({ path: ["workflows", name, "on_transition"] as ConfigPath, alert: w.on_transition })),
+  ];
+  return uses.flatMap(({ path, alert }) =>
+    alert === undefined || Object.hasOwn(config.workflows, alert)
+      ? []
+      : [{ path, target: "value" as const, message: `no workflow named ${JSON.stringify(alert)} to run as the alert${didYouMean(alert, names)}` }],
+  );
 }
 
 /** A probe under `probes:` must name a breaker some guarded workflow uses, or it would never run. */
@@ -38,8 +55,15 @@ function checkProbes(config: Config): PathProblem[] {
     .map((breaker) => ({
       path: ["probes", breaker],
       target: "key" as const,
-      message: `no guarded workflow uses breaker ${JSON.stringify(breaker)}, so this probe would never run${didYouMean(breaker, [...new Set(breakers)])}`,
+      message: `no guarded workflow uses breaker ${JSON.stringify(breaker)}, so this probe would never run${probeKeyHint(breaker, breakers)}`,
     }));
+}
+
+/** A probe keyed by one filled name of a templated breaker is the likely mistake; say how it is keyed. */
+function probeKeyHint(key: string, breakers: string[]): string {
+  const template = breakers.find((breaker) => isTemplate(breaker) && templateMatches(breaker, key));
+  if (template === undefined) return didYouMean(key, [...new Set(breakers)]);
+  return `: a templated breaker's probe is keyed by the template as written, ${JSON.stringify(template)}, and serves every value`;
 }
 
 function checkWindow(own: BreakerSettings | undefined, global: BreakerSettings | undefined, at: ConfigPath): PathProblem[] {
@@ -130,6 +154,27 @@ function checkSecrets(workflow: WorkflowConfig, at: ConfigPath): PathProblem[] {
     });
   });
   return problems;
+}
+
+/**
+ * A breaker name is stored in state and shown by status and metrics, so a placeholder must not
+ * name a secret: its value would be written where secrets never go.
+ */
+function checkBreakerVariables(config: Config, name: string, workflow: WorkflowConfig, at: ConfigPath): PathProblem[] {
+  if (workflow.breaker === undefined) return [];
+  const sharedProbe = Object.hasOwn(config.probes ?? {}, workflow.breaker) ? config.probes?.[workflow.breaker] : undefined;
+  const secrets = new Set([
+    ...workflow.steps.flatMap((step) => step.secrets ?? []),
+    ...(workflow.probe?.secrets ?? []),
+    ...(sharedProbe?.secrets ?? []),
+  ]);
+  return templateVariables(workflow.breaker)
+    .filter((variable) => secrets.has(variable))
+    .map((variable) => ({
+      path: [...at, "breaker"],
+      target: "value" as const,
+      message: `breaker ${JSON.stringify(workflow.breaker)} of workflow ${JSON.stringify(name)} uses \${${variable}}, which is a secret of this workflow: a breaker name is stored and shown by status and metrics, so it must not hold a secret; use a --params entry or an env var instead`,
+    }));
 }
 
 /** Workflows sharing a breaker share its state, so they must judge it by the same settings. */

@@ -23,6 +23,10 @@ export const DEFAULT_BREAKER_SETTINGS = {
     DEFAULT_POLICY.slowCallThresholdMs === null ? null : seconds(DEFAULT_POLICY.slowCallThresholdMs),
   ignored_exit_codes: [...DEFAULT_POLICY.ignoredExitCodes],
   history_size: DEFAULT_POLICY.historySize,
+  max_concurrent_calls: DEFAULT_POLICY.maxConcurrentCalls,
+  queue_timeout: 0,
+  mode: DEFAULT_POLICY.mode,
+  reset_timeout_jitter: DEFAULT_POLICY.resetTimeoutJitter,
 } as const satisfies Record<string, unknown>;
 
 export const DEFAULT_RETRY_SETTINGS = {

@@ -5,6 +5,7 @@
 import { isAlias, isMap, isSeq, LineCounter, parseDocument, visit, type Document, type YAMLError } from "yaml";
 import { checkConfig } from "./config-checks.js";
 import { ConfigError, type ConfigProblem } from "./config-error.js";
+import { rememberSource } from "./config-source.js";
 import { configSchema, type Config } from "./schema.js";
 import { YamlLocator } from "./yaml-locator.js";
 import { problemsFromIssues, type PathProblem } from "./zod-issues.js";
@@ -43,6 +44,8 @@ export function parseConfig(text: string, file: string): Config {
   if (!parsed.success) throw new ConfigError(problemsFromIssues(parsed.error.issues, data, configSchema).map(locate));
   const problems = checkConfig(parsed.data);
   if (problems.length > 0) throw new ConfigError(problems.map(locate));
+  // Breaker templates are filled at call time; a variable missing then is located like this.
+  rememberSource(parsed.data, locate);
   return parsed.data;
 }
 

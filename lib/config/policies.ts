@@ -66,6 +66,9 @@ export function toBreakerPolicy(settings: CompleteBreakerSettings): BreakerPolic
     slowCallThresholdMs: settings.slow_call_threshold === null ? null : ms(settings.slow_call_threshold),
     ignoredExitCodes: [...settings.ignored_exit_codes],
     historySize: settings.history_size,
+    maxConcurrentCalls: settings.max_concurrent_calls,
+    mode: settings.mode,
+    resetTimeoutJitter: settings.reset_timeout_jitter,
   };
 }
 

@@ -7,6 +7,7 @@ import { flagName, InvalidOverrideError, isGiven, validateOverrides, type CallOv
 import { DEFAULT_CACHING, DEFAULT_PROBE_TIMEOUT_SECONDS, DEFAULT_USE_CIRCUIT_BREAKER } from "./defaults.js";
 import { resolveFailureRules, resolveRetryAfter, resolveRetryWhen, type FailureMatcher, type FailureRule, type RetryAfterPattern } from "./failure-rules.js";
 import { mergeBreakerSettings, mergeRetrySettings, toBreakerPolicy, toRetryPolicy, type RetryPolicy } from "./policies.js";
+import { chooseBreaker } from "./resolve-breaker-name.js";
 import type { Config, ProbeConfig, StepConfig, WorkflowConfig } from "./schema.js";
 import { layersOf } from "./step-graph.js";
 import { suggestNearest } from "./suggest.js";
@@ -26,6 +27,8 @@ export interface ResolvedStep {
   retries: number;
   /** Names of caller-supplied secrets, each exposed as an env var of the same name. */
   secrets: string[];
+  /** Cache volumes to mount, by absolute path. */
+  cacheVolumes: Record<string, string>;
   /** Whether a failure no rule matched counts against the breaker. */
   guarded: boolean;
   /** The step's own failure rules, checked before the workflow's. */
@@ -37,6 +40,7 @@ export interface ResolvedStep {
 export interface ResolvedWorkflow {
   name: string;
   description: string;
+  /** The breaker this call uses: `--breaker`, else the workflow's `breaker:` with its placeholders filled. */
   breakerName: string;
   useCircuitBreaker: boolean;
   caching: boolean;
@@ -53,6 +57,10 @@ export interface ResolvedWorkflow {
   probe: ResolvedStep | null;
   /** steps grouped so that each layer depends only on earlier layers; steps within a layer may run concurrently */
   layers: string[][];
+  /** How long a call over max_concurrent_calls waits for a slot before it is refused; 0: at once. */
+  queueTimeoutMs: number;
+  /** The workflow run as an alert when a call of this one opens, closes or forces open its breaker; null: none. */
+  onTransition: string | null;
 }
 
 export class UnknownWorkflowError extends Error {
@@ -78,7 +86,16 @@ export function findWorkflow(config: Config, name: string): WorkflowConfig {
   throw new UnknownWorkflowError(name, available, suggestNearest(name, available));
 }
 
-export function resolveWorkflow(config: Config, workflow: string, overrides: CallOverrides = {}): ResolvedWorkflow {
+/**
+ * `params` are the call's `--params`: they fill `${NAME}` placeholders in the workflow's breaker
+ * before the workflow's env does. A placeholder neither supplies is a located ConfigError.
+ */
+export function resolveWorkflow(
+  config: Config,
+  workflow: string,
+  overrides: CallOverrides = {},
+  params: Readonly<Record<string, string>> = {},
+): ResolvedWorkflow {
   const own = findWorkflow(config, workflow);
   validateOverrides(overrides);
 
@@ -99,12 +116,13 @@ export function resolveWorkflow(config: Config, workflow: string, overrides: Cal
   if (isGiven(overrides.maxRetries)) retry.max_retries = overrides.maxRetries;
 
   const steps = own.steps.map((step) => resolveStep(step, own.env ?? {}));
-  const breakerName = isGiven(overrides.breaker) ? overrides.breaker : (own.breaker ?? workflow);
-  const probe = own.probe ?? (Object.hasOwn(config.probes ?? {}, breakerName) ? config.probes?.[breakerName] : undefined);
+  const breaker = chooseBreaker(config, workflow, own, isGiven(overrides.breaker) ? overrides.breaker : null, params);
+  // A templated breaker's probe is keyed by the template as written, so it serves every key.
+  const probe = own.probe ?? (Object.hasOwn(config.probes ?? {}, breaker.probeKey) ? config.probes?.[breaker.probeKey] : undefined);
   return {
     name: workflow,
     description: own.description ?? "",
-    breakerName,
+    breakerName: breaker.name,
     useCircuitBreaker: isGiven(overrides.useCircuitBreaker)
       ? overrides.useCircuitBreaker
       : (own.use_circuit_breaker ?? DEFAULT_USE_CIRCUIT_BREAKER),
@@ -113,6 +131,8 @@ export function resolveWorkflow(config: Config, workflow: string, overrides: Cal
     retry: toRetryPolicy(retry),
     steps,
     timeoutSeconds: own.timeout_seconds ?? null,
+    queueTimeoutMs: Math.round(settings.queue_timeout * 1000),
+    onTransition: own.on_transition ?? config.on_transition ?? null,
     failureRules: resolveFailureRules(own.failure_rules, `workflow "${workflow}"`),
     retryWhen: resolveRetryWhen(own.retry_when),
     retryAfter: resolveRetryAfter(own.retry_after),
@@ -132,6 +152,7 @@ function resolveStep(step: StepConfig, workflowEnv: Record<string, string>): Res
     timeoutSeconds: step.timeout_seconds ?? null,
     retries: step.retries ?? 0,
     secrets: [...(step.secrets ?? [])],
+    cacheVolumes: { ...step.cache_volumes },
     guarded: step.guarded ?? true,
     failureRules: resolveFailureRules(step.failure_rules, `step "${step.name}"`),
     retryWhen: resolveRetryWhen(step.retry_when),
@@ -152,6 +173,7 @@ function resolveProbe(probe: ProbeConfig, workflowEnv: Record<string, string>): 
     timeoutSeconds: probe.timeout_seconds ?? DEFAULT_PROBE_TIMEOUT_SECONDS,
     retries: 0,
     secrets: [...(probe.secrets ?? [])],
+    cacheVolumes: {},
     guarded: true,
     failureRules: [],
     retryWhen: null,

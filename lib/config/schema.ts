@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import { validateBreakerName, MAX_NAME_LENGTH } from "../core/names.js";
+import { breakerTemplateProblem, TEMPLATE_PATTERN_FOR_EDITORS } from "./breaker-template.js";
 import { DEFAULT_BREAKER_SETTINGS, DEFAULT_CACHING, DEFAULT_PROBE_TIMEOUT_SECONDS, DEFAULT_RETRY_SETTINGS, DEFAULT_USE_CIRCUIT_BREAKER } from "./defaults.js";
 import { patternProblem } from "./output-pattern.js";
 import { didYouMean } from "./suggest.js";
@@ -49,7 +50,7 @@ const flag = () => z.boolean({ error: mustBe(requirement.boolean) });
 export const NAME_PATTERN_FOR_EDITORS = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
 
 /** Breaker, workflow and step names share the breaker-name rules: they may become breaker names. */
-function name(what: "workflow name" | "step name" | "breaker name") {
+function name(what: "workflow name" | "step name" | "breaker name" | "cache volume name") {
   return z
     .string({ error: mustBe(`a ${what} (a string)`) })
     .superRefine((value, ctx) => {
@@ -61,6 +62,25 @@ function name(what: "workflow name" | "step name" | "breaker name") {
     })
     // For editors only; validateBreakerName above is what decides. tests/config keeps the two in step.
     .meta({ pattern: NAME_PATTERN_FOR_EDITORS, maxLength: MAX_NAME_LENGTH });
+}
+
+/** A breaker name, or a template of one over the call's params and the workflow's env: "registry-${REGISTRY_HOST}". */
+function breakerNameOrTemplate() {
+  return z
+    .string({ error: mustBe("a breaker name (a string)") })
+    .superRefine((value, ctx) => {
+      const problem = breakerTemplateProblem(value);
+      if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+    })
+    // For editors only; a template's length is only known once filled, so no maxLength here.
+    .meta({ pattern: TEMPLATE_PATTERN_FOR_EDITORS });
+}
+
+/** An absolute path inside a container, such as /root/.npm. */
+function mountPath() {
+  return z
+    .string({ error: mustBe("an absolute path such as /root/.npm") })
+    .regex(/^\/[^\0]*$/, { error: (issue: IssueInput) => `must be an absolute path such as /root/.npm, got ${showValue(issue.input)}` });
 }
 
 function envName(what: string) {
@@ -88,6 +108,7 @@ const envMap = z
   .meta({ examples: [{ LOG_LEVEL: "debug" }] });
 
 const TRIP_POLICIES = ["consecutive", "failure_rate"] as const;
+const BREAKER_MODES = ["enforce", "observe"] as const;
 
 /** Any subset of these may appear globally and per workflow. */
 export const breakerSettingsSchema = z
@@ -147,6 +168,28 @@ export const breakerSettingsSchema = z
     history_size: wholeNumber(1)
       .describe("How many state transitions the breaker keeps for its history.")
       .meta({ default: DEFAULT_BREAKER_SETTINGS.history_size }),
+    max_concurrent_calls: wholeNumber(1)
+      .nullable()
+      .describe(
+        "Calls admitted at once across every runner sharing the state; null: no limit. Each holds a slot until it reports, or until its expected duration (from timeout_seconds) plus half_open_timeout has passed, so a killed runner's slot comes back. A call refused for a full limit is not a failure and never opens the breaker.",
+      )
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.max_concurrent_calls }),
+    queue_timeout: nonNegativeSeconds()
+      .describe("Seconds a call over max_concurrent_calls waits for a slot, polling with backoff, before it is refused; 0 refuses at once.")
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.queue_timeout }),
+    mode: z
+      .enum(BREAKER_MODES, {
+        error: (issue: IssueInput) =>
+          `must be "enforce" or "observe", got ${showValue(issue.input)}` +
+          (typeof issue.input === "string" ? didYouMean(issue.input, BREAKER_MODES) : ""),
+      })
+      .describe(
+        "enforce: refuse calls as the breaker says; observe: count outcomes and change state as usual but refuse nothing, counting each call that would have been refused (for rolling out a new threshold).",
+      )
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.mode }),
+    reset_timeout_jitter: fraction(requirement.fraction, false)
+      .describe("Fraction of random spread (±) applied to the open time, so breakers that opened together do not all probe at the same second.")
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.reset_timeout_jitter }),
   })
   .partial()
   .describe("Circuit breaker settings; any subset may be given.");
@@ -270,6 +313,13 @@ export const stepSchema = z
       .array(envName("secret name"), { error: mustBe("a list of secret names such as [DEPLOY_TOKEN]") })
       .optional()
       .describe("Names of secrets passed by the caller; each is exposed to this step as an env var of the same name."),
+    cache_volumes: z
+      .record(mountPath(), name("cache volume name"), { error: mustBe('a map of /path: volume-name, e.g. { /root/.npm: npm-cache }') })
+      .optional()
+      .describe(
+        "Dagger cache volumes mounted into the step, shared by every run on the engine (SHARED): absolute path to volume name. For package caches, or for steps that hand files to later runs.",
+      )
+      .meta({ examples: [{ "/root/.npm": "npm-cache" }] }),
     guarded: flag()
       .optional()
       .describe(
@@ -297,12 +347,23 @@ export const probeSchema = z
     "A cheap health check (e.g. a curl of the service) run as the half-open probe before the workflow: if it fails the breaker re-opens and the workflow does not run.",
   );
 
+/** The name of a workflow run as an alert on breaker transitions. */
+const onTransition = () =>
+  name("workflow name")
+    .optional()
+    .describe(
+      "A workflow of this file run, unprotected, by the call that opened, closed or forced open a breaker, exactly once per transition. Its steps get CIRCUIT_BREAKER_NAME, CIRCUIT_BREAKER_FROM, CIRCUIT_BREAKER_TO, CIRCUIT_BREAKER_REASON and CIRCUIT_BREAKER_LAST_ERROR as env; its failures are warnings and never count.",
+    )
+    .meta({ examples: ["notify-oncall"] });
+
 export const workflowSchema = z
   .strictObject({
     description: z.string({ error: quotedString }).optional().describe("What the workflow does; shown by list."),
-    breaker: name("breaker name")
+    breaker: breakerNameOrTemplate()
       .optional()
-      .describe("Breaker guarding this workflow; defaults to the workflow name. Workflows may share a breaker."),
+      .describe(
+        'Breaker guarding this workflow; defaults to the workflow name. Workflows may share a breaker. ${NAME} placeholders are filled from the call\'s --params, then the workflow\'s env, giving one breaker per value (e.g. "registry-${REGISTRY_HOST}"); "$" is allowed only in a placeholder.',
+      ),
     use_circuit_breaker: flag()
       .optional()
       .describe("Whether calls go through the breaker at all.")
@@ -328,6 +389,7 @@ export const workflowSchema = z
       )
       .meta({ examples: ["Retry-After:\\s*(\\d+)", "retry in (\\d+\\s*[smh])"] }),
     probe: probeSchema.optional(),
+    on_transition: onTransition().describe("The alert workflow for this workflow's breaker; it wins over the top-level on_transition."),
     steps: z
       .array(stepSchema, { error: mustBe("a list of steps") })
       .min(1, { error: "a workflow needs at least one step: add steps: [{ name: ..., image: ..., command: [...] }]" })
@@ -339,10 +401,13 @@ export const configSchema = z
   .strictObject({
     circuit_breaker: breakerSettingsSchema.optional().describe("Breaker settings for every workflow."),
     retry: retrySettingsSchema.optional().describe("Retry settings for every workflow."),
+    on_transition: onTransition(),
     probes: z
-      .record(name("breaker name"), probeSchema, { error: mustBe("a map of breaker name: probe") })
+      .record(breakerNameOrTemplate(), probeSchema, { error: mustBe("a map of breaker name: probe") })
       .optional()
-      .describe("Health probes by breaker name, for every workflow guarded by that breaker that has no probe of its own."),
+      .describe(
+        "Health probes by breaker name, for every workflow guarded by that breaker that has no probe of its own. A templated breaker's probe is keyed by the template as written.",
+      ),
     workflows: z
       .record(name("workflow name"), workflowSchema, { error: mustBe("a map of workflow name: workflow") })
       .superRefine((workflows, ctx) => {

@@ -23,6 +23,7 @@ export function copyState(state: BreakerState): BreakerState {
     forcedUntil: state.forcedUntil,
     probeSuccesses: state.probeSuccesses,
     probesInFlight: state.probesInFlight.map(clonePermit),
+    leases: state.leases.map(clonePermit),
     expiredPermits: state.expiredPermits.slice(),
     settledPermits: state.settledPermits.slice(),
     lastError: cloneError(e),
@@ -39,6 +40,11 @@ export function copyState(state: BreakerState): BreakerState {
       expiredProbes: c.expiredProbes,
       lateReports: c.lateReports,
       stateChanges: c.stateChanges,
+      limitRefusals: c.limitRefusals,
+      expiredLeases: c.expiredLeases,
+      wouldHaveRejected: c.wouldHaveRejected,
+      queuedCalls: c.queuedCalls,
+      queueWaitMs: c.queueWaitMs,
     },
     history: state.history.map(cloneTransition),
     policy: p === null ? null : clonePolicy(p),
@@ -72,5 +78,8 @@ function clonePolicy(p: BreakerPolicy): BreakerPolicy {
     slowCallThresholdMs: p.slowCallThresholdMs,
     ignoredExitCodes: p.ignoredExitCodes.slice(),
     historySize: p.historySize,
+    maxConcurrentCalls: p.maxConcurrentCalls,
+    mode: p.mode,
+    resetTimeoutJitter: p.resetTimeoutJitter,
   };
 }

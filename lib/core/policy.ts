@@ -41,7 +41,19 @@ export interface BreakerPolicy {
   ignoredExitCodes: number[];
   /** How many transitions the state keeps for `history`. */
   historySize: number;
+  /**
+   * Admitted calls at once across every caller sharing the state; null: no limit. Each admitted
+   * call holds a slot as a lease until it reports, or until its deadline (expected duration plus
+   * `halfOpenTimeoutMs`), so a killed runner's slot comes back.
+   */
+  maxConcurrentCalls: number | null;
+  /** enforce: refuse as the state says; observe: admit everything and count what would have been refused. */
+  mode: BreakerMode;
+  /** Fraction, 0..1, of random spread applied to the policy's open time, so breakers opened together do not all probe at once. */
+  resetTimeoutJitter: number;
 }
+
+export type BreakerMode = "enforce" | "observe";
 
 export const DEFAULT_POLICY: BreakerPolicy = {
   trip: { kind: "consecutive", threshold: 5 },
@@ -54,12 +66,19 @@ export const DEFAULT_POLICY: BreakerPolicy = {
   slowCallThresholdMs: null,
   ignoredExitCodes: [],
   historySize: 20,
+  maxConcurrentCalls: null,
+  mode: "enforce",
+  resetTimeoutJitter: 0,
 };
 
-/** The open time after `reopenCount` consecutive re-opens, capped. */
-export function openDurationMs(policy: BreakerPolicy, reopenCount: number): number {
+/**
+ * The open time after `reopenCount` consecutive re-opens, capped, then spread by ±jitter.
+ * `random` is a draw in [0, 1) made by the caller (0.5 spreads nothing), so the core stays pure.
+ */
+export function openDurationMs(policy: BreakerPolicy, reopenCount: number, random = 0.5): number {
   const grown = policy.resetTimeoutMs * policy.resetTimeoutMultiplier ** reopenCount;
-  return Math.min(Math.round(grown), Math.max(policy.maxResetTimeoutMs, policy.resetTimeoutMs));
+  const capped = Math.min(grown, Math.max(policy.maxResetTimeoutMs, policy.resetTimeoutMs));
+  return Math.max(0, Math.round(capped * (1 + policy.resetTimeoutJitter * (2 * random - 1))));
 }
 
 /** The failure threshold a person reads in `status`: a count or a rate. */

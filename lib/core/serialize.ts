@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { DEFAULT_POLICY, type BreakerPolicy } from "./policy.js";
 import { STATE_VERSION, type BreakerState } from "./state.js";
 
 // zod/mini keeps the state container's bundled program small.
@@ -45,7 +46,7 @@ const trip = z.discriminatedUnion("kind", [
   }),
 ]);
 
-export const policySchema = z.object({
+const storedPolicy = z.object({
   trip,
   resetTimeoutMs: count,
   resetTimeoutMultiplier: z.number().check(z.gte(1)),
@@ -56,7 +57,23 @@ export const policySchema = z.object({
   slowCallThresholdMs: z.nullable(count),
   ignoredExitCodes: z.array(z.number().check(z.int(), z.gte(0), z.lte(255))),
   historySize: z.number().check(z.int(), z.positive()),
+  maxConcurrentCalls: z.optional(z.nullable(z.number().check(z.int(), z.positive()))),
+  mode: z.optional(z.enum(["enforce", "observe"])),
+  resetTimeoutJitter: z.optional(z.number().check(z.gte(0), z.lte(1))),
 });
+
+/** A policy stored before the concurrency, mode and jitter keys existed reads as their defaults. */
+export const policySchema = z.pipe(
+  storedPolicy,
+  z.transform(
+    (policy): BreakerPolicy => ({
+      ...policy,
+      maxConcurrentCalls: policy.maxConcurrentCalls ?? DEFAULT_POLICY.maxConcurrentCalls,
+      mode: policy.mode ?? DEFAULT_POLICY.mode,
+      resetTimeoutJitter: policy.resetTimeoutJitter ?? DEFAULT_POLICY.resetTimeoutJitter,
+    }),
+  ),
+);
 
 export const permitSchema = permit;
 
@@ -80,6 +97,7 @@ const stateSchema = z.object({
   forcedUntil: z.nullable(time),
   probeSuccesses: count,
   probesInFlight: z.array(permit),
+  leases: z.optional(z.array(permit)),
   expiredPermits: z.array(z.string()),
   // Fields added after version 1 was first written are optional when read and filled in below.
   settledPermits: z.optional(z.array(z.string())),
@@ -97,6 +115,11 @@ const stateSchema = z.object({
     expiredProbes: count,
     lateReports: count,
     stateChanges: count,
+    limitRefusals: z.optional(count),
+    expiredLeases: z.optional(count),
+    wouldHaveRejected: z.optional(count),
+    queuedCalls: z.optional(count),
+    queueWaitMs: z.optional(count),
   }),
   history: z.array(z.object({ at: time, from: status, to: status, reason: z.string() })),
   policy: z.nullable(policySchema),
@@ -133,11 +156,21 @@ export function parseState(text: string, name: string): BreakerState {
   }
   const data = parsed.data;
   const error = (e: typeof data.lastError | undefined) => (e == null ? null : { ...e, rule: e.rule ?? null });
+  const counters = data.counters;
   return {
     ...data,
+    leases: data.leases ?? [],
     settledPermits: data.settledPermits ?? [],
     lastError: error(data.lastError),
     lastIgnored: error(data.lastIgnored),
     openTimeSource: data.openTimeSource ?? null,
+    counters: {
+      ...counters,
+      limitRefusals: counters.limitRefusals ?? 0,
+      expiredLeases: counters.expiredLeases ?? 0,
+      wouldHaveRejected: counters.wouldHaveRejected ?? 0,
+      queuedCalls: counters.queuedCalls ?? 0,
+      queueWaitMs: counters.queueWaitMs ?? 0,
+    },
   };
 }

@@ -12,7 +12,7 @@ export interface Permit {
   generation: number;
   probe: boolean;
   issuedAt: number;
-  /** When a probe that never reports is taken for dead; null for calls that hold no slot. */
+  /** When a probe, or a call holding a concurrency slot, that never reports is taken for gone; null for calls that hold no slot. */
   expiresAt: number | null;
 }
 
@@ -44,6 +44,15 @@ export interface Counters {
   /** Reports that arrived after their probe had already been taken for dead. */
   lateReports: number;
   stateChanges: number;
+  /** Calls refused because every concurrency slot was taken; not failures of the dependency. */
+  limitRefusals: number;
+  /** Concurrency slots freed at their deadline because their holder never reported. */
+  expiredLeases: number;
+  /** Calls admitted in observe mode that enforce mode would have refused. */
+  wouldHaveRejected: number;
+  /** Calls admitted after waiting for a concurrency slot, and their total wait. */
+  queuedCalls: number;
+  queueWaitMs: number;
 }
 
 /** The whole persistent state of one breaker: a plain JSON value. */
@@ -66,6 +75,8 @@ export interface BreakerState {
   forcedUntil: number | null;
   probeSuccesses: number;
   probesInFlight: Permit[];
+  /** Admitted calls holding a concurrency slot (max_concurrent_calls), probes included. */
+  leases: Permit[];
   /** Ids of probes taken for dead whose report has not arrived, so a late report is not counted twice. */
   expiredPermits: string[];
   /** Ids of the latest permits recorded or cancelled, so a report sent twice counts once. */
@@ -94,6 +105,11 @@ export function emptyCounters(): Counters {
     expiredProbes: 0,
     lateReports: 0,
     stateChanges: 0,
+    limitRefusals: 0,
+    expiredLeases: 0,
+    wouldHaveRejected: 0,
+    queuedCalls: 0,
+    queueWaitMs: 0,
   };
 }
 
@@ -111,6 +127,7 @@ export function initialState(name: string, now: number): BreakerState {
     forcedUntil: null,
     probeSuccesses: 0,
     probesInFlight: [],
+    leases: [],
     expiredPermits: [],
     settledPermits: [],
     lastError: null,

@@ -8,22 +8,35 @@ import type { BreakerState, Permit, Status } from "./state.js";
  * current time, and returns a new state (the input is never mutated) plus what happened.
  */
 
+export interface Refusal {
+  /** Why the call was refused, said of the breaker: "is open". */
+  reason: string;
+  /** When a call may next be admitted; null when only a person can reopen it (forced open). */
+  retryAt: number | null;
+  /** Set when the refusal is for a full concurrency limit, which says nothing of the dependency's health. */
+  limit?: { inUse: number; max: number };
+}
+
 export type Decision =
-  | { admitted: true; permit: Permit }
   | {
-      admitted: false;
-      /** Why the call was refused, said of the breaker: "is open". */
-      reason: string;
-      /** When a call may next be admitted; null when only a person can reopen it (forced open). */
-      retryAt: number | null;
-    };
+      admitted: true;
+      permit: Permit;
+      /** Observe mode: the refusal enforce mode would have made. */
+      wouldHaveRejected?: Refusal;
+    }
+  | ({ admitted: false } & Refusal);
 
 export interface AcquireOptions {
   /**
-   * The longest the caller expects its call to run. A probe's slot is held for this long plus
-   * `halfOpenTimeoutMs` before the probe is taken for dead, so a slow but healthy probe keeps it.
+   * The longest the caller expects its call to run. A probe's slot, and a concurrency slot, is
+   * held for this long plus `halfOpenTimeoutMs` before its holder is taken for gone, so a slow
+   * but healthy call keeps it.
    */
   expectedDurationMs?: number;
+  /** How long the caller waited for a concurrency slot before this admission, for the counters. */
+  waitedMs?: number;
+  /** A draw in [0, 1) for the open-time jitter, should this request open the breaker (0.5: none). */
+  random?: number;
 }
 
 /**
@@ -39,8 +52,13 @@ const MAX_EXPIRED_REMEMBERED = 32;
 /** Settled permits remembered, so a report retried after a lost reply is not counted again. */
 const MAX_SETTLED_REMEMBERED = 32;
 
-/** Remembers that the permit has been recorded or cancelled; a second report of it changes nothing. */
+/**
+ * Remembers that the permit has been recorded or cancelled, so a second report of it changes
+ * nothing, and frees its concurrency slot whatever the report turns out to be (late, stale...).
+ */
 function settle(state: BreakerState, permit: Permit): void {
+  const lease = state.leases.findIndex((l) => l.id === permit.id);
+  if (lease !== -1) state.leases.splice(lease, 1);
   state.settledPermits.push(permit.id);
   state.settledPermits.splice(0, Math.max(0, state.settledPermits.length - MAX_SETTLED_REMEMBERED));
 }
@@ -78,20 +96,21 @@ function move(state: BreakerState, to: Status, now: number, reason: string, poli
   }
 }
 
-/** Opens for the policy's open time, or for the wait the dependency asked for, capped at the longest open time. */
+/** Opens for the policy's open time (jittered), or for the wait the dependency asked for, capped at the longest open time. */
 function open(
   state: BreakerState,
   now: number,
   reason: string,
   policy: BreakerPolicy,
   reopen: boolean,
+  random: number,
   requested?: RequestedWait,
 ): void {
   const reopenCount = reopen ? state.reopenCount + 1 : 0;
   move(state, "open", now, reason, policy);
   state.reopenCount = reopenCount;
   if (requested === undefined) {
-    state.openUntil = now + openDurationMs(policy, reopenCount);
+    state.openUntil = now + openDurationMs(policy, reopenCount, random);
     return;
   }
   const cap = Math.max(policy.maxResetTimeoutMs, policy.resetTimeoutMs);
@@ -107,7 +126,7 @@ function open(
  * re-opens, counted from the deadline so that noticing late adds no wait). A clock that went
  * backwards is not allowed to stretch a wait or a probe's deadline past its full length.
  */
-export function advance(input: BreakerState, policy: BreakerPolicy, now: number): BreakerState {
+export function advance(input: BreakerState, policy: BreakerPolicy, now: number, random = 0.5): BreakerState {
   const state = clone(input);
   if (now < state.since) {
     if (state.openUntil !== null) state.openUntil = Math.min(state.openUntil, now + (state.openUntil - state.since));
@@ -116,12 +135,15 @@ export function advance(input: BreakerState, policy: BreakerPolicy, now: number)
     }
     state.since = now;
   }
-  for (const permit of state.probesInFlight) {
+  for (const permit of [...state.probesInFlight, ...state.leases]) {
     if (permit.expiresAt !== null && now < permit.issuedAt) {
       permit.expiresAt = Math.min(permit.expiresAt, now + (permit.expiresAt - permit.issuedAt));
       permit.issuedAt = now;
     }
   }
+  const held = state.leases.length;
+  state.leases = state.leases.filter((l) => l.expiresAt === null || now < l.expiresAt);
+  state.counters.expiredLeases += held - state.leases.length;
   endWaits(state, policy, now);
   if (state.status === "half-open") {
     const dead = state.probesInFlight.filter((p) => p.expiresAt !== null && now >= p.expiresAt);
@@ -132,7 +154,7 @@ export function advance(input: BreakerState, policy: BreakerPolicy, now: number)
       state.expiredPermits.splice(0, Math.max(0, state.expiredPermits.length - MAX_EXPIRED_REMEMBERED));
       const ids = dead.map((p) => p.id).join(", ");
       state.lastError = { at: deadline, message: `probe ${ids} did not report by its deadline`, exitCode: null, rule: "half_open_timeout" };
-      open(state, deadline, `probe ${ids} did not report by its deadline`, policy, true);
+      open(state, deadline, `probe ${ids} did not report by its deadline`, policy, true, random);
       endWaits(state, policy, now);
     }
   }
@@ -148,13 +170,45 @@ function endWaits(state: BreakerState, policy: BreakerPolicy, now: number): void
   }
 }
 
-/** Counts a refusal and says why; a module-level function, so no closure is made per call. */
-function refuse(state: BreakerState, reason: string, retryAt: number | null): { state: BreakerState; decision: Decision } {
-  state.counters.rejections += 1;
-  return { state, decision: { admitted: false, reason, retryAt } };
+/** The refusal the breaker's status makes, or null when it admits (as a probe, when half-open). */
+function statusRefusal(state: BreakerState, policy: BreakerPolicy): Refusal | null {
+  switch (state.status) {
+    case "closed":
+    case "disabled":
+      return null;
+    case "open":
+      return { reason: "is open", retryAt: state.openUntil };
+    case "forced-open":
+      return { reason: "was tripped by hand (forced open)", retryAt: state.forcedUntil };
+    case "half-open": {
+      if (state.probesInFlight.length < policy.halfOpenMaxProbes) return null;
+      const next = Math.min(...state.probesInFlight.map((p) => p.expiresAt ?? Infinity));
+      return {
+        reason: `is half-open and its ${policy.halfOpenMaxProbes} probe slot(s) are taken`,
+        retryAt: Number.isFinite(next) ? next : null,
+      };
+    }
+  }
 }
 
-/** Asks to run one call. */
+/** The refusal a full concurrency limit makes, or null when a slot is free (or there is no limit). */
+function limitRefusal(state: BreakerState, policy: BreakerPolicy): Refusal | null {
+  const max = policy.maxConcurrentCalls;
+  if (max === null || state.leases.length < max) return null;
+  const next = Math.min(...state.leases.map((l) => l.expiresAt ?? Infinity));
+  return {
+    reason: `has all ${max} concurrency slot(s) taken (max_concurrent_calls)`,
+    retryAt: Number.isFinite(next) ? next : null,
+    limit: { inUse: state.leases.length, max },
+  };
+}
+
+/**
+ * Asks to run one call. The breaker's status decides first, then the concurrency limit; a call
+ * refused for the limit counts as a limit refusal, never as a failure or a breaker rejection.
+ * In observe mode nothing is refused: the call is admitted (as an ordinary call, holding no
+ * probe slot and no concurrency slot it did not get) and counted as would-have-rejected.
+ */
 export function acquire(
   input: BreakerState,
   policy: BreakerPolicy,
@@ -162,39 +216,45 @@ export function acquire(
   permitId: string,
   options: AcquireOptions = {},
 ): { state: BreakerState; decision: Decision } {
-  const state = advance(input, policy, now);
+  const state = advance(input, policy, now, options.random);
   state.policy = policy;
   state.updatedAt = now;
-  const base = { id: permitId, breaker: state.name, generation: state.generation, issuedAt: now };
-  switch (state.status) {
-    case "closed":
-    case "disabled": {
-      state.counters.admitted += 1;
-      const permit: Permit = { id: base.id, breaker: base.breaker, generation: base.generation, issuedAt: base.issuedAt, probe: false, expiresAt: null };
-      return { state, decision: { admitted: true, permit } };
-    }
-    case "open":
-      return refuse(state, "is open", state.openUntil);
-    case "forced-open":
-      return refuse(state, "was tripped by hand (forced open)", state.forcedUntil);
-    case "half-open": {
-      if (state.probesInFlight.length >= policy.halfOpenMaxProbes) {
-        const deadlines = state.probesInFlight.map((p) => p.expiresAt ?? Infinity);
-        const next = Math.min(...deadlines);
-        return refuse(
-          state,
-          `is half-open and its ${policy.halfOpenMaxProbes} probe slot(s) are taken`,
-          Number.isFinite(next) ? next : null,
-        );
-      }
-      const expected = Math.max(0, options.expectedDurationMs ?? 0);
-      const permit: Permit = { id: base.id, breaker: base.breaker, generation: base.generation, issuedAt: base.issuedAt, probe: true, expiresAt: now + expected + policy.halfOpenTimeoutMs };
-      state.probesInFlight.push(permit);
-      state.counters.admitted += 1;
-      state.counters.probes += 1;
-      return { state, decision: { admitted: true, permit } };
-    }
+  const observing = policy.mode === "observe";
+  const byStatus = statusRefusal(state, policy);
+  if (byStatus !== null && !observing) {
+    state.counters.rejections += 1;
+    return { state, decision: { admitted: false, ...byStatus } };
   }
+  const byLimit = limitRefusal(state, policy);
+  if (byLimit !== null && !observing) {
+    state.counters.limitRefusals += 1;
+    return { state, decision: { admitted: false, ...byLimit } };
+  }
+  const probe = byStatus === null && state.status === "half-open";
+  const leased = policy.maxConcurrentCalls !== null && byLimit === null;
+  const expected = Math.max(0, options.expectedDurationMs ?? 0);
+  const permit: Permit = {
+    id: permitId,
+    breaker: state.name,
+    generation: state.generation,
+    issuedAt: now,
+    probe,
+    expiresAt: probe || leased ? now + expected + policy.halfOpenTimeoutMs : null,
+  };
+  if (probe) {
+    state.probesInFlight.push(permit);
+    state.counters.probes += 1;
+  }
+  if (leased) state.leases.push({ ...permit });
+  state.counters.admitted += 1;
+  if ((options.waitedMs ?? 0) > 0) {
+    state.counters.queuedCalls += 1;
+    state.counters.queueWaitMs += Math.round(options.waitedMs ?? 0);
+  }
+  const wouldHaveRejected = byStatus ?? byLimit;
+  if (wouldHaveRejected === null) return { state, decision: { admitted: true, permit } };
+  state.counters.wouldHaveRejected += 1;
+  return { state, decision: { admitted: true, permit, wouldHaveRejected } };
 }
 
 function tripReason(state: BreakerState, policy: BreakerPolicy): string | null {
@@ -217,8 +277,9 @@ export function record(
   now: number,
   permit: Permit,
   outcome: CallOutcome,
+  random = 0.5,
 ): { state: BreakerState; effect: RecordEffect } {
-  const state = advance(input, policy, now);
+  const state = advance(input, policy, now, random);
   if (state.settledPermits.includes(permit.id)) return { state, effect: "duplicate" };
   settle(state, permit);
   state.updatedAt = now;
@@ -248,7 +309,7 @@ export function record(
   if (state.status === "half-open" && slot !== -1) {
     state.probesInFlight.splice(slot, 1);
     if (verdict.kind === "failure") {
-      open(state, now, `probe failed: ${verdict.reason}`, policy, true, outcome.retryAfter);
+      open(state, now, `probe failed: ${verdict.reason}`, policy, true, random, outcome.retryAfter);
     } else {
       state.probeSuccesses += 1;
       if (state.probeSuccesses >= policy.successThreshold) {
@@ -271,15 +332,15 @@ export function record(
     const reason = tripReason(state, policy);
     if (reason !== null) {
       const last = verdict.kind === "failure" ? verdict.reason : (state.lastError?.message ?? "");
-      open(state, now, `${reason} (last: ${last})`, policy, false, failed ? outcome.retryAfter : undefined);
+      open(state, now, `${reason} (last: ${last})`, policy, false, random, failed ? outcome.retryAfter : undefined);
     }
   }
   return { state, effect: "counted" };
 }
 
 /** Gives a permit back without an outcome: the call never ran for reasons of its caller. */
-export function cancel(input: BreakerState, policy: BreakerPolicy, now: number, permit: Permit): BreakerState {
-  const state = advance(input, policy, now);
+export function cancel(input: BreakerState, policy: BreakerPolicy, now: number, permit: Permit, random = 0.5): BreakerState {
+  const state = advance(input, policy, now, random);
   if (state.settledPermits.includes(permit.id)) return state;
   settle(state, permit);
   state.updatedAt = now;

@@ -1,4 +1,4 @@
-import { DEFAULT_POLICY, type BreakerPolicy } from "./policy.js";
+import { DEFAULT_POLICY, type BreakerMode, type BreakerPolicy } from "./policy.js";
 import type { BreakerState, Counters, LastError, Status, Transition } from "./state.js";
 import { advance, type Decision } from "./transitions.js";
 
@@ -20,6 +20,9 @@ export interface BreakerView {
   nextProbeAt: number | null;
   probesInFlight: number;
   maxProbes: number;
+  /** Concurrency slots held by running calls, and the limit; null when there is no limit. */
+  concurrency: { inUse: number; max: number } | null;
+  mode: BreakerMode;
   counters: Counters;
   lastTransition: Transition | null;
   updatedAt: number;
@@ -62,6 +65,8 @@ export function viewOf(stored: BreakerState, now: number, policy?: BreakerPolicy
     nextProbeAt,
     probesInFlight: state.probesInFlight.length,
     maxProbes: used.halfOpenMaxProbes,
+    concurrency: used.maxConcurrentCalls === null ? null : { inUse: state.leases.length, max: used.maxConcurrentCalls },
+    mode: used.mode,
     counters: state.counters,
     lastTransition: state.history.at(-1) ?? null,
     updatedAt: state.updatedAt,
@@ -101,5 +106,25 @@ export function rejectionMessage(
       ? `It stays open until reset: run \`reset --breaker ${view.name}\`.`
       : `Next probe allowed at ${when(decision.retryAt, now)}${view.openTimeSource === null ? "" : `, as the service asked (${view.openTimeSource})`}.`,
   );
+  return parts.join(" ");
+}
+
+/** The message of a call refused because every concurrency slot stayed taken. */
+export function limitMessage(
+  breaker: string,
+  decision: Extract<Decision, { admitted: false }>,
+  now: number,
+  what: string,
+  waitedMs: number,
+): string {
+  const waited = waitedMs > 0 ? ` after waiting ${Math.round(waitedMs / 1000)} s (queue_timeout)` : "";
+  const parts = [`circuit breaker "${breaker}" ${decision.reason}, so ${what} was not run${waited}.`];
+  if (decision.limit) parts.push(`${decision.limit.inUse} of ${decision.limit.max} slots are in use.`);
+  parts.push(
+    decision.retryAt === null
+      ? "No slot has a deadline."
+      : `The earliest slot is freed by ${when(decision.retryAt, now)} at the latest, sooner if its call ends.`,
+  );
+  parts.push("This is not a failure of the service and does not count against the breaker; set or raise queue_timeout to wait for a slot.");
   return parts.join(" ");
 }

@@ -1,5 +1,6 @@
 import type { File } from "@dagger.io/dagger";
 import type { ConfigCalls } from "../../src/module-api.js";
+import { sampleValues } from "../config/breaker-template.js";
 import { listWorkflows } from "../config/list-workflows.js";
 import { resolveWorkflow } from "../config/resolve-workflow.js";
 import { renderTable } from "../report/table.js";
@@ -14,7 +15,8 @@ export async function workflowsTable(file: File): Promise<string> {
 export async function validate(file: File): Promise<string> {
   const { config, name } = await loadConfig(file);
   const names = Object.keys(config.workflows);
-  for (const workflow of names) resolveWorkflow(config, workflow);
+  // A templated breaker's values come with each call; any value will do to check the rest resolves.
+  for (const workflow of names) resolveWorkflow(config, workflow, {}, sampleValues(config.workflows[workflow]?.breaker));
   return `${name} is valid: ${names.length} workflow(s): ${names.join(", ")}`;
 }
 

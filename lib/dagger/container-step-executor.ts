@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { dag, ReturnType, type Container, type Directory, type Secret } from "@dagger.io/dagger";
+import { CacheSharingMode, dag, ReturnType, type Container, type Directory, type Secret } from "@dagger.io/dagger";
 import type { ResolvedStep } from "../config/resolve-workflow.js";
 import type { StepExecutor, StepRun } from "../workflow/run-workflow.js";
 
@@ -28,6 +28,9 @@ export class ContainerStepExecutor implements StepExecutor {
     if (this.inputs.source) c = c.withMountedDirectory(SOURCE_MOUNT, this.inputs.source);
     const workdir = step.workdir ?? (this.inputs.source ? SOURCE_MOUNT : null);
     if (workdir !== null) c = c.withWorkdir(workdir);
+    for (const [path, volume] of Object.entries(step.cacheVolumes)) {
+      c = c.withMountedCache(path, dag.cacheVolume(volume), { sharing: CacheSharingMode.Shared });
+    }
     for (const [name, value] of Object.entries({ ...step.env, ...this.inputs.params })) {
       c = c.withEnvVariable(name, value);
     }

@@ -1,6 +1,7 @@
 import { dag } from "@dagger.io/dagger";
 import type { StoreChoice as FaceStoreChoice } from "../../src/module-api.js";
 import type { FailurePolicy, RedisStateStore } from "../store/redis/index.js";
+import { keyTtlProblem } from "../store/redis/key-ttl.js";
 import type { StateStore } from "../store/state-store.js";
 import { stateExecOn } from "../store/volume/state-exec.js";
 import { DEFAULT_STATE_VOLUME, VolumeStateStore } from "../store/volume/volume-store.js";
@@ -13,6 +14,17 @@ export interface StoreChoice extends FaceStoreChoice {
 async function redisStore(choice: StoreChoice): Promise<RedisStateStore | null> {
   if (choice.redis && choice.redisUrl) {
     throw new Error("pass either --redis (a service) or --redis-url (an address), not both");
+  }
+  // Checked before a Redis service is started: a bad value is the caller's mistake.
+  if (choice.redisKeyTtl != null) {
+    if (!choice.redis && !choice.redisUrl) {
+      throw new Error(
+        "--redis-key-ttl applies only to state kept in Redis: pass --redis-url or --redis too, or drop --redis-key-ttl " +
+          "(breakers in a cache volume are removed with `prune --unused-for`)",
+      );
+    }
+    const problem = keyTtlProblem(choice.redisKeyTtl, "--redis-key-ttl");
+    if (problem !== null) throw new Error(problem);
   }
   let url = choice.redisUrl;
   if (choice.redis) {
@@ -32,6 +44,7 @@ async function redisStore(choice: StoreChoice): Promise<RedisStateStore | null> 
     tls: choice.redisTls ?? false,
     failurePolicy: policy as FailurePolicy,
     timeoutMs: choice.redisTimeoutMs,
+    keyTtlSeconds: choice.redisKeyTtl ?? undefined,
   });
 }
 

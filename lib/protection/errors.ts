@@ -12,6 +12,19 @@ export class BreakerOpenError extends Error {
   }
 }
 
+/** Every concurrency slot stayed taken for the whole queue timeout; nothing was run and nothing counts against the dependency. */
+export class ConcurrencyLimitError extends BreakerOpenError {
+  override name = "ConcurrencyLimitError";
+  constructor(
+    message: string,
+    view: BreakerView,
+    retryAt: number | null,
+    readonly limit: { inUse: number; max: number },
+  ) {
+    super(message, view, retryAt);
+  }
+}
+
 /**
  * A mistake of the caller (unknown workflow, bad config, bad arguments). It never counts
  * against a breaker: a permit taken before it is given back.

@@ -3,11 +3,12 @@ import type { CallOutcome } from "../core/outcome.js";
 import type { BreakerPolicy } from "../core/policy.js";
 import type { BreakerState, Permit } from "../core/state.js";
 import type { RecordEffect } from "../core/transitions.js";
-import { rejectionMessage, viewOf, type BreakerView } from "../core/view.js";
+import { limitMessage, rejectionMessage, viewOf, type BreakerView } from "../core/view.js";
 import type { StateResponse } from "../store/request.js";
 import type { StateStore } from "../store/state-store.js";
-import { BreakerOpenError, CallerError, StateUnreadableError } from "./errors.js";
+import { BreakerOpenError, CallerError, ConcurrencyLimitError, StateUnreadableError } from "./errors.js";
 import { silentObserver, type BreakerObserver } from "./observer.js";
+import { queuePollDelayMs } from "./queue-backoff.js";
 
 /** How a protected call ended, as the breaker should count it. */
 export interface CallResult<T> {
@@ -26,6 +27,8 @@ export interface ProtectedCall<T> {
   run: (permit: Permit) => Promise<CallResult<T>>;
   clock?: () => number;
   observer?: BreakerObserver;
+  /** How long to wait for a concurrency slot, and the sleep and random sources; see AdmissionOptions. */
+  admission?: Omit<AdmissionOptions, "clock">;
 }
 
 export interface ProtectedResult<T> {
@@ -45,6 +48,29 @@ export function stateOf(response: StateResponse, breaker: string): BreakerState 
   return state;
 }
 
+/** How an acquire waits for a concurrency slot, and the sources of time and chance it uses. */
+export interface AdmissionOptions {
+  /** How long a call over the concurrency limit waits for a slot before it is refused; 0: refuse at once. */
+  queueTimeoutMs?: number;
+  clock?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+  /** Draws for the open-time jitter and the queue's poll spread; seeded in tests. */
+  random?: () => number;
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Tells the observer of each transition a state request made: this caller is the one that made it. */
+function reportTransitions(response: StateResponse, state: BreakerState, observer: BreakerObserver): void {
+  for (const transition of response.transitions ?? []) {
+    observer.observe({ kind: "transition", breaker: state.name, transition, lastError: state.lastError });
+  }
+}
+
+/**
+ * Asks the breaker to admit one call. A call over the concurrency limit polls, with growing
+ * waits, until a slot frees or `queueTimeoutMs` has passed; any other refusal is final at once.
+ */
 export async function acquirePermit(
   store: StateStore,
   breaker: string,
@@ -52,19 +78,41 @@ export async function acquirePermit(
   what: string,
   expectedDurationMs: number,
   observer: BreakerObserver = silentObserver,
+  admission: AdmissionOptions = {},
 ): Promise<Permit> {
-  const response = await store.apply({ op: "acquire", breaker, policy, permitId: randomUUID(), expectedDurationMs });
-  const state = stateOf(response, breaker);
-  const decision = response.decision;
-  if (!decision) throw new Error(`the state store did not decide on breaker "${breaker}"`);
-  if (!decision.admitted) {
+  const clock = admission.clock ?? Date.now;
+  const random = admission.random ?? Math.random;
+  const sleep = admission.sleep ?? realSleep;
+  const queueTimeoutMs = admission.queueTimeoutMs ?? 0;
+  const started = clock();
+  for (let poll = 1; ; poll++) {
+    const waitedMs = clock() - started;
+    const response = await store.apply({ op: "acquire", breaker, policy, permitId: randomUUID(), expectedDurationMs, waitedMs, random: random() });
+    const state = stateOf(response, breaker);
+    reportTransitions(response, state, observer);
+    const decision = response.decision;
+    if (!decision) throw new Error(`the state store did not decide on breaker "${breaker}"`);
+    if (decision.admitted) {
+      const slotsInUse = policy.maxConcurrentCalls === null ? null : state.leases.length;
+      const wouldHaveRejected = decision.wouldHaveRejected?.reason ?? null;
+      observer.observe({ kind: "admitted", breaker, permit: decision.permit, status: state.status, waitedMs, slotsInUse, wouldHaveRejected });
+      return decision.permit;
+    }
+    const left = started + queueTimeoutMs - clock();
+    if (decision.limit !== undefined && left > 0) {
+      await sleep(Math.min(queuePollDelayMs(poll, random), left));
+      continue;
+    }
     const view = viewOf(state, response.now, policy);
-    const message = rejectionMessage(view, decision, response.now, what);
-    observer.observe({ kind: "rejected", breaker, status: state.status, reason: decision.reason, retryAt: decision.retryAt, message });
+    const message =
+      decision.limit === undefined
+        ? rejectionMessage(view, decision, response.now, what)
+        : limitMessage(view.name, decision, response.now, what, waitedMs);
+    const limit = decision.limit ?? null;
+    observer.observe({ kind: "rejected", breaker, status: state.status, reason: decision.reason, retryAt: decision.retryAt, message, waitedMs, limit });
+    if (limit !== null) throw new ConcurrencyLimitError(message, view, decision.retryAt, limit);
     throw new BreakerOpenError(message, view, decision.retryAt);
   }
-  observer.observe({ kind: "admitted", breaker, permit: decision.permit, status: state.status });
-  return decision.permit;
 }
 
 /** Records a permit's outcome and reports it to the observer. */
@@ -74,9 +122,11 @@ export async function recordOutcome(
   permit: Permit,
   outcome: CallOutcome,
   observer: BreakerObserver = silentObserver,
+  random: () => number = Math.random,
 ): Promise<{ state: BreakerState; effect: RecordEffect; now: number }> {
-  const response = await store.apply({ op: "record", breaker: permit.breaker, policy, permit, outcome });
+  const response = await store.apply({ op: "record", breaker: permit.breaker, policy, permit, outcome, random: random() });
   const state = stateOf(response, permit.breaker);
+  reportTransitions(response, state, observer);
   const effect = response.effect ?? "counted";
   // A transition this record caused carries the store time of this request.
   const from = state.history.at(-1)?.at === response.now ? (state.history.at(-1)?.from ?? state.status) : state.status;
@@ -92,21 +142,24 @@ export async function recordOutcome(
 export async function runProtected<T>(call: ProtectedCall<T>): Promise<ProtectedResult<T>> {
   const clock = call.clock ?? Date.now;
   const observer = call.observer ?? silentObserver;
-  const permit = await acquirePermit(call.store, call.breaker, call.policy, call.what, call.expectedDurationMs, observer);
+  const admission = { ...call.admission, clock };
+  const random = admission.random ?? Math.random;
+  const permit = await acquirePermit(call.store, call.breaker, call.policy, call.what, call.expectedDurationMs, observer, admission);
   const started = clock();
   let result: CallResult<T>;
   try {
     result = await call.run(permit);
   } catch (e) {
     if (e instanceof CallerError) {
-      await call.store.apply({ op: "cancel", breaker: call.breaker, policy: call.policy, permit });
+      const response = await call.store.apply({ op: "cancel", breaker: call.breaker, policy: call.policy, permit, random: random() });
+      reportTransitions(response, stateOf(response, call.breaker), observer);
     } else {
       const outcome = { ok: false, durationMs: clock() - started, exitCode: null, error: (e as Error).message ?? String(e) };
-      await recordOutcome(call.store, call.policy, permit, outcome, observer);
+      await recordOutcome(call.store, call.policy, permit, outcome, observer, random);
     }
     throw e;
   }
-  const recorded = await recordOutcome(call.store, call.policy, permit, result.outcome, observer);
+  const recorded = await recordOutcome(call.store, call.policy, permit, result.outcome, observer, random);
   return {
     value: result.value,
     outcome: result.outcome,

@@ -47,10 +47,15 @@ export function prometheusMetrics(states: BreakerState[], now: number): string {
       type: "gauge",
       samples: [],
     },
+    { name: "circuit_breaker_concurrency_slots_in_use", help: "Concurrency slots held by running calls (breakers with max_concurrent_calls only).", type: "gauge", samples: [] },
+    { name: "circuit_breaker_concurrency_limit", help: "max_concurrent_calls (breakers with a limit only).", type: "gauge", samples: [] },
+    { name: "circuit_breaker_concurrency_refusals_total", help: "Calls refused because every concurrency slot stayed taken; not failures.", type: "counter", samples: [] },
+    { name: "circuit_breaker_queue_wait_seconds_total", help: "Time admitted calls spent waiting for a concurrency slot.", type: "counter", samples: [] },
+    { name: "circuit_breaker_queued_calls_total", help: "Admitted calls that waited for a concurrency slot.", type: "counter", samples: [] },
+    { name: "circuit_breaker_would_have_rejected_total", help: "Calls observe mode let through that enforce mode would have refused.", type: "counter", samples: [] },
   ];
-  const [calls, rejections, probes, transitions, state, consecutive, inFlight, nextProbe, neutral] = families as [
-    Family, Family, Family, Family, Family, Family, Family, Family, Family,
-  ];
+  const [calls, rejections, probes, transitions, state, consecutive, inFlight, nextProbe, neutral, slots, limit, limitRefusals, waitSeconds, queued, wouldHave] =
+    families as [Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family];
   for (const stored of states) {
     const v = viewOf(stored, now);
     const breaker = v.name;
@@ -71,6 +76,14 @@ export function prometheusMetrics(states: BreakerState[], now: number): string {
     inFlight.samples.push({ labels: { breaker }, value: v.probesInFlight });
     const waiting = v.status === "open" || v.status === "forced-open";
     nextProbe.samples.push({ labels: { breaker }, value: waiting && v.nextProbeAt !== null ? v.nextProbeAt / 1000 : 0 });
+    if (v.concurrency !== null) {
+      slots.samples.push({ labels: { breaker }, value: v.concurrency.inUse });
+      limit.samples.push({ labels: { breaker }, value: v.concurrency.max });
+    }
+    limitRefusals.samples.push({ labels: { breaker }, value: c.limitRefusals });
+    waitSeconds.samples.push({ labels: { breaker }, value: c.queueWaitMs / 1000 });
+    queued.samples.push({ labels: { breaker }, value: c.queuedCalls });
+    wouldHave.samples.push({ labels: { breaker }, value: c.wouldHaveRejected });
     if (v.lastIgnored) neutral.samples.push({ labels: { breaker, rule: v.lastIgnored.rule ?? "ignored" }, value: v.lastIgnored.at / 1000 });
   }
   const lines: string[] = [];

@@ -29,9 +29,15 @@ export interface BreakerStatusJson {
   nextProbeAt: string | null;
   probesInFlight: number;
   maxProbes: number;
+  /** Concurrency slots held by running calls and the limit (max_concurrent_calls); null when there is no limit. */
+  concurrency: BreakerView["concurrency"];
+  /** enforce, or observe (nothing refused; counters.wouldHaveRejected counts what would have been). */
+  mode: BreakerView["mode"];
   counters: BreakerView["counters"];
   lastTransition: { at: string; from: string; to: string; reason: string } | null;
   updatedAt: string;
+  /** When the breaker was last used (acquire, record, cancel, reset, trip, disable): what `prune --unused-for` judges. */
+  lastUsedAt: string;
 }
 
 export interface OutcomeJson {
@@ -57,9 +63,12 @@ function toJson(view: BreakerView): BreakerStatusJson {
     nextProbeAt: iso(view.nextProbeAt),
     probesInFlight: view.probesInFlight,
     maxProbes: view.maxProbes,
+    concurrency: view.concurrency,
+    mode: view.mode,
     counters: view.counters,
     lastTransition: view.lastTransition && { ...view.lastTransition, at: new Date(view.lastTransition.at).toISOString() },
     updatedAt: new Date(view.updatedAt).toISOString(),
+    lastUsedAt: new Date(view.updatedAt).toISOString(),
   };
 }
 
@@ -94,9 +103,10 @@ export function statusTable(states: BreakerState[], problems: StateProblem[], no
       time(v.openedAt, now),
       v.status === "half-open" ? "now" : time(v.nextProbeAt, now),
       `${v.probesInFlight}/${v.maxProbes}`,
+      time(v.updatedAt, now),
     ];
   });
-  const table = renderTable(["BREAKER", "STATE", "FAILURES", "LAST ERROR", "OPENED AT", "NEXT PROBE", "PROBES"], rows);
+  const table = renderTable(["BREAKER", "STATE", "FAILURES", "LAST ERROR", "OPENED AT", "NEXT PROBE", "PROBES", "LAST USED"], rows);
   const classified = states.flatMap((s) => outcomeNotes(s, now));
   const notes = problems.map((p) => `! ${p.message}`);
   return [table, ...classified, ...notes].join("\n");
@@ -110,6 +120,23 @@ function outcomeNotes(state: BreakerState, now: number): string[] {
   const n = state.lastIgnored;
   if (n) notes.push(`${state.name}: last neutral failure ${time(n.at, now)}: ${shorten(n.message, 80)} [${n.rule ?? "ignored"}]`);
   if (state.status === "open" && state.openTimeSource) notes.push(`${state.name}: open time from ${state.openTimeSource}`);
+  notes.push(...controlNotes(viewOf(state, now)));
+  return notes;
+}
+
+/** The concurrency limit's use and observe mode's tally, when the breaker has them. */
+function controlNotes(v: BreakerView): string[] {
+  const notes: string[] = [];
+  const c = v.counters;
+  if (v.concurrency !== null) {
+    const waited = c.queuedCalls === 0 ? "" : `; ${c.queuedCalls} call(s) waited, ${(c.queueWaitMs / c.queuedCalls / 1000).toFixed(1)} s on average`;
+    notes.push(
+      `${v.name}: ${v.concurrency.inUse}/${v.concurrency.max} concurrency slots in use${waited}; ${c.limitRefusals} refused for the limit, ${c.expiredLeases} slot(s) freed at their deadline`,
+    );
+  }
+  if (v.mode === "observe" || c.wouldHaveRejected > 0) {
+    notes.push(`${v.name}: ${v.mode === "observe" ? "observe mode, nothing refused" : "enforcing now"}; ${c.wouldHaveRejected} call(s) would have been rejected`);
+  }
   return notes;
 }
 

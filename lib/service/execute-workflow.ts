@@ -1,11 +1,13 @@
 import type { ResolvedWorkflow } from "../config/resolve-workflow.js";
 import type { BreakerView } from "../core/view.js";
 import { BreakerOpenError } from "../protection/errors.js";
-import type { BreakerObserver } from "../protection/observer.js";
+import { observeAll, silentObserver, type BreakerObserver } from "../protection/observer.js";
 import { runProtected } from "../protection/run-protected.js";
 import type { StateStore } from "../store/state-store.js";
 import type { CallOutcome } from "../core/outcome.js";
 import { runHealthProbe } from "../workflow/health-probe.js";
+import { AdmissionRecord } from "./admission-record.js";
+import { sendAlerts, TransitionCollector } from "./transition-alerts.js";
 import { expectedDurationMs, runWorkflow, type RunOptions, type StepExecutor, type WorkflowRunResult } from "../workflow/run-workflow.js";
 
 export interface WorkflowOutcome {
@@ -19,6 +21,19 @@ export interface WorkflowOutcome {
   result: WorkflowRunResult | null;
   /** The breaker after the call; null when unprotected. */
   view: BreakerView | null;
+  /** Things the caller should see that did not fail the call, e.g. an alert workflow that failed. */
+  warnings: string[];
+  /** Time spent waiting for a concurrency slot. */
+  queueWaitMs: number;
+  /** Observe mode: why enforce mode would have refused this call; null when it would not have. */
+  wouldHaveRejected: string | null;
+}
+
+export interface ExecuteOptions extends RunOptions {
+  /** Run once for each open, close or forced open this call's state requests made. */
+  alert?: ResolvedWorkflow | null;
+  /** How long to wait for a concurrency slot; the workflow's queue_timeout when not given. */
+  queueTimeoutMs?: number;
 }
 
 /**
@@ -30,14 +45,40 @@ export async function executeWorkflow(
   store: StateStore,
   workflow: ResolvedWorkflow,
   executor: StepExecutor,
-  options: RunOptions = {},
-  observer?: BreakerObserver,
+  options: ExecuteOptions = {},
+  observer: BreakerObserver = silentObserver,
 ): Promise<WorkflowOutcome> {
-  const base = { workflow: workflow.name, breaker: workflow.breakerName };
+  const base = { workflow: workflow.name, breaker: workflow.breakerName, warnings: [], queueWaitMs: 0, wouldHaveRejected: null };
   if (!workflow.useCircuitBreaker) {
     const result = await runWorkflow(workflow, executor, options);
     return { ...base, protected: false, rejection: null, result, view: null };
   }
+  const made = new TransitionCollector();
+  const admission = new AdmissionRecord();
+  const alert = options.alert ?? null;
+  try {
+    const outcome = await runGuarded(store, workflow, executor, options, observeAll(observer, made, admission));
+    return {
+      ...outcome,
+      queueWaitMs: admission.waitedMs,
+      wouldHaveRejected: admission.wouldHaveRejected,
+      warnings: alert === null ? [] : await sendAlerts(alert, made.made, executor, options, outcome.result?.error ?? null),
+    };
+  } catch (e) {
+    // A call that failed after making a transition (its executor threw) still sends the alert; the error is what the caller sees.
+    if (alert !== null) for (const warning of await sendAlerts(alert, made.made, executor, options)) console.error(`warning: ${warning}`);
+    throw e;
+  }
+}
+
+async function runGuarded(
+  store: StateStore,
+  workflow: ResolvedWorkflow,
+  executor: StepExecutor,
+  options: ExecuteOptions,
+  observer: BreakerObserver,
+): Promise<WorkflowOutcome> {
+  const base = { workflow: workflow.name, breaker: workflow.breakerName, warnings: [], queueWaitMs: 0, wouldHaveRejected: null };
   try {
     const run = await runProtected({
       store,
@@ -47,6 +88,7 @@ export async function executeWorkflow(
       expectedDurationMs: expectedDurationMs(workflow),
       clock: options.clock,
       observer,
+      admission: { queueTimeoutMs: options.queueTimeoutMs ?? workflow.queueTimeoutMs, sleep: options.sleep, random: options.random },
       run: async (permit) => {
         const result = await runProbedWorkflow(workflow, executor, options, permit.probe);
         return { value: result, outcome: outcomeOf(result) };

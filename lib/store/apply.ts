@@ -1,10 +1,11 @@
 import { DEFAULT_POLICY } from "../core/policy.js";
 import { parseState, StateError } from "../core/serialize.js";
-import { initialState, type BreakerState } from "../core/state.js";
+import { initialState, type BreakerState, type Transition } from "../core/state.js";
 import { acquire, cancel, disable, record, reset, trip } from "../core/transitions.js";
 import type { StateRequest, StateResponse } from "./request.js";
 
-export type WriteRequest = Exclude<StateRequest, { op: "read" }>;
+/** A request on one breaker; reads and prunes span breakers and are handled by each store. */
+export type WriteRequest = Exclude<StateRequest, { op: "read" | "prune" }>;
 
 /**
  * Applies one request to a breaker's stored text. Returns the state to write (null: write
@@ -29,19 +30,23 @@ export function applyRequest(
   const policy = ("policy" in request ? request.policy : null) ?? current.policy ?? DEFAULT_POLICY;
   const done = (next: BreakerState, extra: Partial<StateResponse> = {}) => ({
     next,
-    response: { now, states: [next], problems: [], ...extra },
+    response: { now, states: [next], problems: [], transitions: causedBy(current, next), ...extra },
   });
   switch (request.op) {
     case "acquire": {
-      const r = acquire(current, policy, now, request.permitId, { expectedDurationMs: request.expectedDurationMs });
+      const r = acquire(current, policy, now, request.permitId, {
+        expectedDurationMs: request.expectedDurationMs,
+        waitedMs: request.waitedMs,
+        random: request.random,
+      });
       return done(r.state, { decision: r.decision });
     }
     case "record": {
-      const r = record(current, policy, now, request.permit, request.outcome);
+      const r = record(current, policy, now, request.permit, request.outcome, request.random);
       return done(r.state, { effect: r.effect });
     }
     case "cancel":
-      return done(cancel(current, policy, now, request.permit));
+      return done(cancel(current, policy, now, request.permit, request.random));
     case "reset":
       return done(reset(current, policy, now));
     case "trip":
@@ -49,6 +54,12 @@ export function applyRequest(
     case "disable":
       return done(disable(current, policy, now));
   }
+}
+
+/** The transitions this request made, oldest first: what alerts are sent for, exactly once each. */
+function causedBy(before: BreakerState, after: BreakerState): Transition[] {
+  const made = after.counters.stateChanges - before.counters.stateChanges;
+  return made > 0 ? after.history.slice(-made) : [];
 }
 
 /** Parses stored breakers for a read; unreadable ones become problems, not errors. */

@@ -1,5 +1,6 @@
 import { serializeState } from "../core/serialize.js";
 import { applyRequest, readStates } from "./apply.js";
+import { planPrune, pruneResponse } from "./prune-plan.js";
 import type { StateRequest, StateResponse } from "./request.js";
 import type { StateStore } from "./state-store.js";
 
@@ -20,6 +21,11 @@ export class MemoryStateStore implements StateStore {
         return text === undefined ? [] : [{ breaker, text }];
       });
       return readStates(entries, now);
+    }
+    if (request.op === "prune") {
+      const plan = planPrune([...this.texts].map(([breaker, text]) => ({ breaker, text })), now, request.unusedForMs);
+      if (!request.dryRun) for (const c of plan.remove) this.texts.delete(c.breaker);
+      return pruneResponse(request, now, plan);
     }
     const { next, response } = applyRequest(request, this.texts.get(request.breaker) ?? null, now);
     if (next !== null) this.texts.set(request.breaker, serializeState(next));

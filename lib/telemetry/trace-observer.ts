@@ -4,14 +4,32 @@ import type { BreakerEvent, BreakerObserver } from "../protection/observer.js";
 
 const iso = (t: number | null) => (t === null ? "" : new Date(t).toISOString());
 
+/** The events drawn as spans; a transition is already drawn by the record or acquire that made it. */
+type SpanEvent = Exclude<BreakerEvent, { kind: "transition" }>;
+
 /** The attributes every breaker span carries, so a trace view can filter on them. */
-export function spanAttributes(event: BreakerEvent): Attributes {
+export function spanAttributes(event: SpanEvent): Attributes {
   const base: Attributes = { "circuit_breaker.name": event.breaker, "circuit_breaker.state": event.status };
   switch (event.kind) {
     case "admitted":
-      return { ...base, "circuit_breaker.decision": "admitted", "circuit_breaker.probe": event.permit.probe, "circuit_breaker.permit": event.permit.id };
+      return {
+        ...base,
+        "circuit_breaker.decision": event.wouldHaveRejected === null ? "admitted" : "would_have_rejected",
+        "circuit_breaker.probe": event.permit.probe,
+        "circuit_breaker.permit": event.permit.id,
+        "circuit_breaker.queue_wait_ms": event.waitedMs,
+        ...(event.slotsInUse === null ? {} : { "circuit_breaker.slots_in_use": event.slotsInUse }),
+        ...(event.wouldHaveRejected === null ? {} : { "circuit_breaker.would_have_rejected": event.wouldHaveRejected }),
+      };
     case "rejected":
-      return { ...base, "circuit_breaker.decision": "rejected", "circuit_breaker.reason": event.reason, "circuit_breaker.next_probe_at": iso(event.retryAt) };
+      return {
+        ...base,
+        "circuit_breaker.decision": event.limit === null ? "rejected" : "rejected_concurrency_limit",
+        "circuit_breaker.reason": event.reason,
+        "circuit_breaker.next_probe_at": iso(event.retryAt),
+        "circuit_breaker.queue_wait_ms": event.waitedMs,
+        ...(event.limit === null ? {} : { "circuit_breaker.slots_in_use": event.limit.inUse, "circuit_breaker.max_concurrent_calls": event.limit.max }),
+      };
     case "recorded":
       return {
         ...base,
@@ -25,9 +43,16 @@ export function spanAttributes(event: BreakerEvent): Attributes {
   }
 }
 
-function spanName(event: BreakerEvent): string {
-  if (event.kind === "admitted") return `circuit breaker ${event.breaker}: ${event.permit.probe ? "probe admitted" : "admitted"}`;
-  if (event.kind === "rejected") return `circuit breaker ${event.breaker}: rejected (${event.status})`;
+function spanName(event: SpanEvent): string {
+  if (event.kind === "admitted") {
+    if (event.wouldHaveRejected !== null) return `circuit breaker ${event.breaker}: would have rejected (observe mode)`;
+    return `circuit breaker ${event.breaker}: ${event.permit.probe ? "probe admitted" : "admitted"}`;
+  }
+  if (event.kind === "rejected") {
+    return event.limit === null
+      ? `circuit breaker ${event.breaker}: rejected (${event.status})`
+      : `circuit breaker ${event.breaker}: rejected (concurrency limit ${event.limit.max})`;
+  }
   return event.from !== event.status
     ? `circuit breaker ${event.breaker}: ${event.from} -> ${event.status}`
     : `circuit breaker ${event.breaker}: ${event.outcome.ok ? "success" : "failure"} recorded`;
@@ -39,6 +64,7 @@ function spanName(event: BreakerEvent): string {
  */
 export class TraceObserver implements BreakerObserver {
   observe(event: BreakerEvent): void {
+    if (event.kind === "transition") return;
     const span = getTracer("circuit-breaker").startSpan(spanName(event), spanAttributes(event));
     if (event.kind === "rejected") span.setStatus({ code: SpanStatusCode.ERROR, message: event.message });
     span.end();

@@ -55,6 +55,22 @@ export class WorkflowRun {
   @func()
   classifiedBy: string = "";
 
+  /** True when the breaker refused the call for a full concurrency limit (max_concurrent_calls), not for the service's health. */
+  @func()
+  rejectedByConcurrencyLimit: boolean = false;
+
+  /** Milliseconds this call waited for a concurrency slot before it was admitted or refused. */
+  @func()
+  queueWaitMs: number = 0;
+
+  /** Observe mode: why enforce mode would have refused this call; empty when it would not have. */
+  @func()
+  wouldHaveRejected: string = "";
+
+  /** Things to know that did not fail the call, such as an alert workflow (on_transition) that failed. */
+  @func()
+  warnings: string[] = [];
+
   /** ISO time when the breaker admits the next probe; empty when it is not open. */
   @func()
   nextProbeAt: string = "";

@@ -44,7 +44,14 @@ describe("config/dagger.yaml", () => {
       "deploy-staging",
       "smoke-staging",
       "release-staging",
+      "push-image",
     ]);
+  });
+
+  it("gives push-image one breaker per registry, from --params or else its env", () => {
+    expect(listWorkflows(config).find((row) => row.name === "push-image")?.breaker).toBe("registry-${REGISTRY_HOST}");
+    expect(resolveWorkflow(config, "push-image").breakerName).toBe("registry-registry.example.com");
+    expect(resolveWorkflow(config, "push-image", {}, { REGISTRY_HOST: "ghcr.io" }).breakerName).toBe("registry-ghcr.io");
   });
 
   it("shows release-staging with build and test unguarded, and deploy guarded behind a health probe", () => {

@@ -59,6 +59,9 @@ const policy: fc.Arbitrary<BreakerPolicy> = fc.record({
   slowCallThresholdMs: fc.option(fc.integer({ min: 0, max: 5_000 })),
   ignoredExitCodes: fc.constantFrom([], [75]),
   historySize: fc.integer({ min: 1, max: 10 }),
+  maxConcurrentCalls: fc.option(fc.integer({ min: 1, max: 3 })),
+  mode: fc.constantFrom("enforce" as const, "observe" as const),
+  resetTimeoutJitter: fc.constantFrom(0, 0.25),
 });
 
 interface Run {
@@ -78,12 +81,15 @@ function step(run: Run, cmd: Command, p: BreakerPolicy, id: number): void {
     case "acquire": {
       const before = run.state;
       const r = acquire(run.state, p, run.now, `p${id}`, { expectedDurationMs: cmd.expected });
+      // Observe mode admits what enforce mode refuses, and says so.
+      const refused = (d: typeof r.decision) => !d.admitted || d.wouldHaveRejected !== undefined;
       if (before.status === "open" && before.openUntil !== null && run.now < before.openUntil) {
-        expect(r.decision.admitted, "open admitted a call before its time").toBe(false);
+        expect(refused(r.decision), "open admitted a call before its time").toBe(true);
       }
       if (before.status === "forced-open" && (before.forcedUntil === null || run.now < before.forcedUntil)) {
-        expect(r.decision.admitted, "forced-open admitted a call").toBe(false);
+        expect(refused(r.decision), "forced-open admitted a call").toBe(true);
       }
+      expect(r.decision.admitted || p.mode === "enforce", "observe mode refused a call").toBe(true);
       run.state = r.state;
       if (r.decision.admitted) run.outstanding.push(r.decision.permit);
       return;
@@ -114,13 +120,15 @@ function step(run: Run, cmd: Command, p: BreakerPolicy, id: number): void {
 }
 
 describe("breaker invariants over random event sequences", () => {
-  it("never has more probes in flight than permitted, and open never admits early", () => {
+  it("never has more probes in flight or calls holding slots than permitted, and open never admits early", () => {
     fc.assert(
       fc.property(policy, fc.array(command, { minLength: 20, maxLength: 150, size: "max" }), (p, cmds) => {
         const run: Run = { state: initialState("prop", 1_000_000), now: 1_000_000, outstanding: [], reports: 0 };
         cmds.forEach((cmd, i) => {
           step(run, cmd, p, i);
           expect(run.state.probesInFlight.length).toBeLessThanOrEqual(p.halfOpenMaxProbes);
+          expect(run.state.leases.length).toBeLessThanOrEqual(p.maxConcurrentCalls ?? 0);
+          for (const lease of run.state.leases) expect(run.outstanding.map((o) => o.id)).toContain(lease.id);
           if (run.state.status !== "half-open") expect(run.state.probesInFlight).toHaveLength(0);
         });
       }),

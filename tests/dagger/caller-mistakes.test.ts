@@ -22,6 +22,10 @@ workflows:
   lint:
     steps:
       - { name: lint, image: alpine:3.20, command: [sh, -c, "echo linting"] }
+  push-image:
+    breaker: "registry-\${REGISTRY_HOST}"
+    steps:
+      - { name: push, image: alpine:3.20, command: [sh, -c, "echo pushing"] }
 `;
 
 /** Only what `loadConfig` asks of a `File`. */
@@ -77,6 +81,16 @@ const mistakes: [string, Partial<ExecuteArgs>, RegExp][] = [
   ],
   ["an out-of-range override", { overrides: { failureThreshold: 0 } }, /--failure-threshold must be/],
   ["an invalid breaker name", { overrides: { breaker: "../escape" } }, /--breaker/],
+  [
+    "a breaker template variable neither --params nor the workflow's env supplies",
+    { workflow: "push-image", secrets: [] },
+    /^dagger\.yaml:12:5: workflows\.push-image\.breaker: workflow "push-image" uses breaker "registry-\$\{REGISTRY_HOST\}", but REGISTRY_HOST is neither a --params entry nor in the workflow's env: pass --params REGISTRY_HOST=\.\.\. or set it in the workflow's env$/,
+  ],
+  [
+    "a --params value that makes the templated breaker name invalid",
+    { workflow: "push-image", secrets: [], params: ["REGISTRY_HOST=ghcr.io/acme"] },
+    /workflow "push-image": breaker "registry-\$\{REGISTRY_HOST\}" cannot be filled: REGISTRY_HOST \(from --params\) is "ghcr\.io\/acme", which has characters a breaker name cannot hold \("\/"\)/,
+  ],
 ];
 
 describe("execute, on a caller mistake", () => {

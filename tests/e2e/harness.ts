@@ -43,6 +43,8 @@ export interface StatusJson {
     failures: { kind: string; count?: number; threshold?: number };
     nextProbeAt: string | null;
     probesInFlight: number;
+    concurrency: { inUse: number; max: number } | null;
+    mode: string;
     counters: Record<string, number>;
   }[];
 }

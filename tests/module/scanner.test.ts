@@ -69,6 +69,7 @@ describe("the module as the engine registers it", () => {
       reset: "never",
       trip: "never",
       disable: "never",
+      prune: "never",
       listWorkflows: "default",
       validateConfig: "default",
     });
@@ -109,8 +110,11 @@ describe("the module as the engine registers it", () => {
       "maxRetries:INTEGER_KIND?",
     ]);
     expect(signature("protect")).toEqual(["container:Container", "breaker:STRING_KIND", "config:File?"]);
-    expect(signature("trip")).toEqual(["breaker:STRING_KIND", "duration:INTEGER_KIND?"]);
-    expect(signature("status")).toEqual(["breaker:STRING_KIND?", "format:STRING_KIND?"]);
+    expect(signature("trip")).toEqual(["breaker:STRING_KIND", "duration:INTEGER_KIND?", "config:File?", "secrets:[Secret]?"]);
+    expect(signature("reset")).toEqual(["breaker:STRING_KIND", "config:File?", "secrets:[Secret]?"]);
+    expect(signature("status")).toEqual(["breaker:STRING_KIND?", "format:STRING_KIND?", "prefix:STRING_KIND?"]);
+    expect(signature("metrics")).toEqual(["prefix:STRING_KIND?"]);
+    expect(signature("prune")).toEqual(["unusedFor:STRING_KIND", "dryRun:BOOLEAN_KIND?"]);
     const run = Object.values(main.methods).find((m) => m.name === "run");
     expect(run?.returnType).toMatchObject({ kind: "OBJECT_KIND", name: "WorkflowRun" });
   });

@@ -3,7 +3,8 @@ import type { CallOutcome } from "../../lib/core/outcome.js";
 import { DEFAULT_POLICY, type BreakerPolicy } from "../../lib/core/policy.js";
 import { serializeState } from "../../lib/core/serialize.js";
 import { initialState, type BreakerState, type Permit } from "../../lib/core/state.js";
-import type { StateResponse } from "../../lib/store/request.js";
+import { disable, trip } from "../../lib/core/transitions.js";
+import type { PruneResult, StateResponse } from "../../lib/store/request.js";
 import type { StateStore } from "../../lib/store/state-store.js";
 
 /**
@@ -294,6 +295,119 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         const refused = await acquire("deploy", p);
         expect(refused.decision?.admitted).toBe(false);
         expect(refused.states[0]?.counters.expiredProbes).toBe(1);
+      });
+    });
+
+    describe("prune", () => {
+      const DAY = 86_400_000;
+      const UNUSED_FOR = 30 * DAY;
+
+      /** The store's clock now: Redis's and the state container's cannot be set, only read. */
+      async function storeNow(): Promise<number> {
+        return (await store.apply({ op: "read", breakers: [] })).now;
+      }
+
+      /** Stores `state` as if it had been written long ago, by an earlier request. */
+      async function plant(state: BreakerState): Promise<void> {
+        await subject.corrupt(state.name, serializeState(state));
+      }
+
+      async function prune(dryRun = false, unusedForMs = UNUSED_FOR): Promise<StateResponse & { prune: PruneResult }> {
+        const response = await store.apply({ op: "prune", unusedForMs, dryRun });
+        if (!response.prune) throw new Error(`a prune answered without a prune result: ${JSON.stringify(response)}`);
+        return { ...response, prune: response.prune };
+      }
+
+      const names = (entries: { breaker: string }[]) => entries.map((e) => e.breaker);
+      const allNames = async () => (await store.apply({ op: "read", breakers: null })).states.map((s) => s.name);
+
+      it("removes only breakers unused for longer than the given time; a later read no longer has them", async () => {
+        const old = (await storeNow()) - 40 * DAY;
+        await plant(initialState("stale-a", old));
+        await plant({ ...initialState("stale-b", old), consecutiveFailures: 3, updatedAt: old + DAY });
+        await plant(initialState("recent-plant", (await storeNow()) - DAY));
+        await acquire("fresh");
+
+        const pruned = await prune();
+        expect(pruned.problems).toEqual([]);
+        expect(pruned.prune.dryRun).toBe(false);
+        expect(names(pruned.prune.removed)).toEqual(["stale-a", "stale-b"]);
+        expect(pruned.prune.removed[1]?.lastUsedAt).toBe(old + DAY);
+        expect(pruned.prune.kept).toEqual([
+          { breaker: "fresh", lastUsedAt: expect.any(Number), reason: { kind: "recently-used" } },
+          { breaker: "recent-plant", lastUsedAt: expect.any(Number), reason: { kind: "recently-used" } },
+        ]);
+
+        expect(await allNames()).toEqual(["fresh", "recent-plant"]);
+        expect(await store.apply({ op: "read", breakers: ["stale-a", "stale-b"] })).toMatchObject({ states: [], problems: [] });
+        // A pruned breaker used again starts afresh.
+        await acquire("stale-b");
+        expect((await stateOf("stale-b")).consecutiveFailures).toBe(0);
+        expect(names((await prune()).prune.removed)).toEqual([]);
+      });
+
+      it("keeps breakers tripped or disabled by hand, probing, or still open, however long unused", async () => {
+        const now = await storeNow();
+        const old = now - 40 * DAY;
+        const probe: Permit = { id: "probe-1", breaker: "probing", generation: 1, probe: true, issuedAt: old, expiresAt: old + 30_000 };
+        const planted = [
+          trip(initialState("tripped", old), DEFAULT_POLICY, old, null),
+          trip(initialState("tripped-for-a-day", old), DEFAULT_POLICY, old, DAY),
+          disable(initialState("disabled", old), DEFAULT_POLICY, old),
+          { ...initialState("probing", old), status: "half-open" as const, generation: 1, probesInFlight: [probe] },
+          { ...initialState("open", old), status: "open" as const, generation: 1, openUntil: now + DAY },
+        ];
+        for (const state of planted) await plant(state);
+        const before = await store.apply({ op: "read", breakers: null });
+
+        const pruned = await prune();
+        expect(pruned.prune.removed).toEqual([]);
+        expect(Object.fromEntries(pruned.prune.kept.map((k) => [k.breaker, k.reason]))).toEqual({
+          tripped: { kind: "forced-open", until: null },
+          "tripped-for-a-day": { kind: "forced-open", until: old + DAY },
+          disabled: { kind: "disabled" },
+          probing: { kind: "probes-in-flight", count: 1, overdueSince: old + 30_000 },
+          open: { kind: "open", until: now + DAY },
+        });
+        expect(pruned.prune.kept.every((k) => k.lastUsedAt === old)).toBe(true);
+        // Left exactly as they were.
+        expect((await store.apply({ op: "read", breakers: null })).states).toEqual(before.states);
+      });
+
+      it("a dry run removes nothing and says what it would remove", async () => {
+        const old = (await storeNow()) - 40 * DAY;
+        await plant(initialState("stale", old));
+        await acquire("fresh");
+        const dry = await prune(true);
+        expect(dry.prune.dryRun).toBe(true);
+        expect(names(dry.prune.removed)).toEqual(["stale"]);
+        expect(names(dry.prune.kept)).toEqual(["fresh"]);
+        expect(await allNames()).toEqual(["fresh", "stale"]);
+        expect(names((await prune()).prune.removed)).toEqual(["stale"]);
+        expect(await allNames()).toEqual(["fresh"]);
+      });
+
+      it("reports unreadable state as a problem and leaves it as it is", async () => {
+        const old = (await storeNow()) - 40 * DAY;
+        await plant(initialState("stale", old));
+        await subject.corrupt("broken", "{not json");
+        const pruned = await prune();
+        expect(names(pruned.prune.removed)).toEqual(["stale"]);
+        expect(pruned.problems.map((p) => p.breaker)).toEqual(["broken"]);
+        expect(pruned.problems[0]?.message).toContain("reset --breaker broken");
+        const after = await store.apply({ op: "read", breakers: null });
+        expect(after.states).toEqual([]);
+        expect(after.problems).toEqual(pruned.problems);
+      });
+
+      it("judges by the store's clock: unused for exactly the given time is kept, a moment longer is removed", async () => {
+        if (!subject.setNow) return;
+        await acquire("deploy");
+        await later(UNUSED_FOR);
+        expect(names((await prune()).prune.kept)).toEqual(["deploy"]);
+        await later(1);
+        expect(names((await prune()).prune.removed)).toEqual(["deploy"]);
+        expect(await allNames()).toEqual([]);
       });
     });
 

@@ -132,6 +132,25 @@ describe("a state exec that never answers", { timeout: 10_000 }, () => {
     await failed;
   });
 
+  it("says of a prune that only unused breakers are ever removed, so running it again is safe", async () => {
+    const e = stateEngine();
+    e.set("hang");
+    const prune = e.store.apply({ op: "prune", unusedForMs: 30 * 86_400_000, dryRun: false });
+    const failed = expect(prune).rejects.toThrow(
+      `state prune of every breaker got no answer from ${VOLUME} within 60 s, so this call stopped waiting and failed. ` +
+        `Which breakers were removed is not known: the exec may still be queued for the volume lock and run later. Each ` +
+        `breaker is either whole or gone, and only breakers the prune judged unused are ever removed, so running it again ` +
+        `is safe. ${RESTART}`,
+    );
+    await vi.advanceTimersByTimeAsync(STATE_WAIT_LIMIT_MS);
+    await failed;
+    e.set("killed");
+    await expect(e.store.apply({ op: "prune", unusedForMs: 1000, dryRun: true })).rejects.toThrow(
+      `state prune of every breaker (dry run) in ${VOLUME} was killed at its 30 s limit, so this call failed. A dry run ` +
+        `changes nothing: breaker state is as it was. ${RESTART}`,
+    );
+  });
+
   it("reports a program killed by its `timeout` (exit 137) as such", async () => {
     expect(STATE_PROGRAM_LIMIT_SECONDS).toBe(30);
     const e = stateEngine();

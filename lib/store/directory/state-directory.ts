@@ -2,7 +2,8 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import { join } from "node:path";
 import { serializeState } from "../../core/serialize.js";
 import { applyRequest, readStates } from "../apply.js";
-import type { StateRequest, StateResponse } from "../request.js";
+import { planPrune, pruneResponse, type PruneRequest } from "../prune-plan.js";
+import type { PruneResult, StateRequest, StateResponse } from "../request.js";
 
 /**
  * Breaker states as files in a directory, one `<name>.json` per breaker. This runs inside the
@@ -21,10 +22,44 @@ export function handleRequest(dir: string, request: StateRequest, now: number): 
     });
     return readStates(entries, now);
   }
+  if (request.op === "prune") return prune(breakers, request, now);
   const file = join(breakers, `${request.breaker}.json`);
   const { next, response } = applyRequest(request, readIfPresent(file), now);
   if (next !== null) writeAtomically(file, serializeState(next));
   return response;
+}
+
+/**
+ * Deletes the files of breakers nobody uses. The volume lock makes this the only writer, so a
+ * file judged is the file deleted; an exec killed part-way leaves each breaker whole or gone.
+ * Temporary files can only be leftovers of a writer killed before its rename, so they go too.
+ */
+function prune(dir: string, request: PruneRequest, now: number): StateResponse {
+  const entries = listBreakers(dir).flatMap((breaker) => {
+    const text = readIfPresent(join(dir, `${breaker}.json`));
+    return text === null ? [] : [{ breaker, text }];
+  });
+  const plan = planPrune(entries, now, request.unusedForMs);
+  const leftovers: PruneResult["leftovers"] = readdirSync(dir)
+    .filter((f) => TEMPORARY_FILE.test(f))
+    .sort()
+    .map((name) => ({ kind: "temporary-file", name }));
+  if (!request.dryRun) {
+    for (const c of plan.remove) removeIfPresent(join(dir, `${c.breaker}.json`));
+    for (const l of leftovers) removeIfPresent(join(dir, l.name));
+  }
+  return pruneResponse(request, now, plan, new Set(), leftovers);
+}
+
+/** The name `writeAtomically` gives its temporary file: `<breaker>.json.<pid>.<hex>.tmp`. */
+const TEMPORARY_FILE = /^[^/]+\.json\.\d+\.[0-9a-f]*\.tmp$/;
+
+function removeIfPresent(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
 }
 
 function listBreakers(dir: string): string[] {

@@ -6,8 +6,7 @@ import { RedisCommandError } from "./errors.js";
  * fails (connection lost, timeout, refused) rejects with RedisCommandError, so the store can
  * tell an unreachable Redis from a bug of its own.
  *
- * The two Lua scripts are deliberately dumb: they move text and compare it. Both are deliberately dumb: they move text and compare
- * it. Every breaker transition runs in Node through the pure core, so there is one
+ * The Lua scripts are deliberately dumb: they move text and compare it. Every breaker transition runs in Node through the pure core, so there is one
  * implementation of the state machine, not a second one in Lua.
  *
  * ioredis `defineCommand` sends them with EVALSHA and falls back to EVAL once when Redis does
@@ -35,7 +34,10 @@ return out
  * means an equal state, so a write based on it is correct even if the key changed and changed
  * back in between. On a conflict it returns the server time and the text that won, so the
  * caller can retry without another read.
- * KEYS: breaker key, names set. ARGV: expected present ("1"/"0"), expected text, new text, name.
+ * The key's expiry is set in the same script, so a written state never exists without it; a
+ * plain SET also clears an expiry, which is what a write without a TTL should do.
+ * KEYS: breaker key, names set. ARGV: expected present ("1"/"0"), expected text, new text, name,
+ * key TTL in seconds ("0": none).
  * Reply: { 1 } on success, { 0, seconds, microseconds, current text or nil } on conflict.
  */
 const COMPARE_AND_SET = `
@@ -43,7 +45,8 @@ local current = redis.call('GET', KEYS[1])
 local same
 if ARGV[1] == '1' then same = (current == ARGV[2]) else same = (current == false) end
 if same then
-  redis.call('SET', KEYS[1], ARGV[3])
+  local ttl = tonumber(ARGV[5])
+  if ttl > 0 then redis.call('SET', KEYS[1], ARGV[3], 'EX', ttl) else redis.call('SET', KEYS[1], ARGV[3]) end
   redis.call('SADD', KEYS[2], ARGV[4])
   return { 1 }
 end
@@ -51,12 +54,40 @@ local t = redis.call('TIME')
 return { 0, t[1], t[2], current }
 `;
 
+/**
+ * Compare-and-delete for a prune: removes each breaker only if its key still holds exactly the
+ * text that was judged removable, and its name from the names set; a name judged to have no
+ * key is dropped from the set only if the key is still absent. One script for the whole batch,
+ * each key compared and deleted with nothing in between.
+ * KEYS: names set, then one breaker key per item. ARGV: per item, name, expected present
+ * ("1"/"0"), expected text. Reply: per item, 1 when removed, 0 when the key had changed.
+ */
+const COMPARE_AND_DELETE = `
+local out = {}
+for i = 2, #KEYS do
+  local base = (i - 2) * 3
+  local current = redis.call('GET', KEYS[i])
+  local same
+  if ARGV[base + 2] == '1' then same = (current == ARGV[base + 3]) else same = (current == false) end
+  if same then
+    if current then redis.call('DEL', KEYS[i]) end
+    redis.call('SREM', KEYS[1], ARGV[base + 1])
+    out[i - 1] = 1
+  else
+    out[i - 1] = 0
+  end
+end
+return out
+`;
+
 const SNAPSHOT_COMMAND = "circuitBreakerSnapshot";
 const COMPARE_AND_SET_COMMAND = "circuitBreakerCompareAndSet";
+const COMPARE_AND_DELETE_COMMAND = "circuitBreakerCompareAndDelete";
 
 export function defineScripts(redis: Redis): void {
   redis.defineCommand(SNAPSHOT_COMMAND, { lua: SNAPSHOT });
   redis.defineCommand(COMPARE_AND_SET_COMMAND, { numberOfKeys: 2, lua: COMPARE_AND_SET });
+  redis.defineCommand(COMPARE_AND_DELETE_COMMAND, { lua: COMPARE_AND_DELETE });
 }
 
 /** A defined script, called by name. */
@@ -106,6 +137,8 @@ export async function compareAndSet(
   name: string,
   expected: string | null,
   next: string,
+  /** Seconds until the key expires; null: it never does. */
+  ttlSeconds: number | null,
 ): Promise<CompareAndSetResult> {
   const reply = await call(redis, COMPARE_AND_SET_COMMAND, [
     keys.breaker,
@@ -114,6 +147,7 @@ export async function compareAndSet(
     expected ?? "",
     next,
     name,
+    ttlSeconds ?? 0,
   ]);
   if (!Array.isArray(reply)) throw unexpected("compare-and-set", reply);
   const values: unknown[] = reply;
@@ -122,6 +156,24 @@ export async function compareAndSet(
     return { written: false, now: serverTime(values[1], values[2], reply), current: textOrNull(values[3], reply) };
   }
   throw unexpected("compare-and-set", reply);
+}
+
+export interface DeleteItem {
+  name: string;
+  key: string;
+  /** The text judged; null: the key was judged absent (a name whose state expired). */
+  expected: string | null;
+}
+
+/** Deletes the items whose keys still hold what was judged; returns, per item, whether it was deleted. */
+export async function compareAndDelete(redis: Redis, namesKey: string, items: DeleteItem[]): Promise<boolean[]> {
+  if (items.length === 0) return [];
+  const args = items.flatMap((i) => [i.name, i.expected === null ? "0" : "1", i.expected ?? ""]);
+  const reply = await call(redis, COMPARE_AND_DELETE_COMMAND, [items.length + 1, namesKey, ...items.map((i) => i.key), ...args]);
+  if (!Array.isArray(reply) || reply.length !== items.length || !reply.every((r) => r === 0 || r === 1)) {
+    throw unexpected("compare-and-delete", reply);
+  }
+  return reply.map((r) => r === 1);
 }
 
 /** Redis TIME is { unix seconds, microseconds } as decimal strings. */

@@ -1,4 +1,5 @@
 import type { RedisOptions } from "ioredis";
+import { keyTtlProblem } from "./key-ttl.js";
 
 /**
  * What to do when Redis cannot be reached (down, unreachable, or slower than `timeoutMs`).
@@ -34,6 +35,12 @@ export type RedisStoreOptions = RedisAddress & {
   failurePolicy?: FailurePolicy;
   /** Compare-and-set attempts before a request gives up because others keep writing. */
   maxAttempts?: number;
+  /**
+   * Seconds after its last write that a breaker's key expires; unset: never. Must be far above
+   * the longest open time (max_reset_timeout), or an open breaker could vanish while open.
+   * Breakers tripped or disabled by hand are written without expiry. See key-ttl.ts.
+   */
+  keyTtlSeconds?: number;
 };
 
 export const DEFAULT_PREFIX = "circuit-breaker:";
@@ -47,6 +54,8 @@ export interface ResolvedOptions {
   timeoutMs: number;
   failurePolicy: FailurePolicy;
   maxAttempts: number;
+  /** null: keys never expire. */
+  keyTtlSeconds: number | null;
   /** The address for messages, without credentials: `redis://host:port/db`. */
   address: string;
 }
@@ -64,11 +73,15 @@ export function resolveOptions(options: RedisStoreOptions): ResolvedOptions {
   if (failurePolicy !== "fail-closed" && failurePolicy !== "fail-open") {
     throw new Error(`Redis store failurePolicy must be "fail-closed" or "fail-open", got ${JSON.stringify(failurePolicy)}`);
   }
+  const keyTtlSeconds = options.keyTtlSeconds ?? null;
+  const ttlProblem = keyTtlSeconds === null ? null : keyTtlProblem(keyTtlSeconds, "Redis store keyTtlSeconds");
+  if (ttlProblem !== null) throw new Error(ttlProblem);
   return {
     prefix: options.prefix ?? DEFAULT_PREFIX,
     timeoutMs,
     failurePolicy,
     maxAttempts,
+    keyTtlSeconds,
     address: describeAddress(options),
   };
 }

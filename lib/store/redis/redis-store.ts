@@ -1,9 +1,11 @@
 import { serializeState } from "../../core/serialize.js";
+import type { BreakerState } from "../../core/state.js";
 import { applyRequest, readStates, type WriteRequest } from "../apply.js";
-import type { StateRequest, StateResponse } from "../request.js";
+import { planPrune, pruneResponse, type PruneRequest } from "../prune-plan.js";
+import type { PruneResult, StateRequest, StateResponse } from "../request.js";
 import type { StateStore } from "../state-store.js";
 import { retryDelayMs } from "./backoff.js";
-import { breakerNames, compareAndSet, snapshot } from "./commands.js";
+import { breakerNames, compareAndDelete, compareAndSet, snapshot, type DeleteItem } from "./commands.js";
 import { RedisConnection } from "./connection.js";
 import { Deadline } from "./deadline.js";
 import {
@@ -76,12 +78,17 @@ export class RedisStateStore implements StateStore {
       return dropReport(request, Date.now(), null);
     }
     if (this.connection.isClosed) throw new RedisStoreClosedError(this.settings.address);
-    const breaker = request.op === "read" ? null : request.breaker;
+    const breaker = request.op === "read" || request.op === "prune" ? null : request.breaker;
     // Names are checked before any network traffic: a bad name is the caller's mistake.
     if (breaker !== null) this.keys.breaker(breaker);
     const deadline = new Deadline(this.settings.timeoutMs);
     try {
-      const work = request.op === "read" ? this.read(request.breakers, deadline) : this.write(request, deadline);
+      const work =
+        request.op === "read"
+          ? this.read(request.breakers, deadline)
+          : request.op === "prune"
+            ? this.prune(request, deadline)
+            : this.write(request, deadline);
       return await deadline.race(work, () => new RedisCommandError(new Error(this.timeoutDetail())));
     } catch (e) {
       const failure = this.explain(e, request, breaker);
@@ -136,6 +143,48 @@ export class RedisStateStore implements StateStore {
     return readStates(entries, snap.now);
   }
 
+  /**
+   * The key TTL for a state about to be written. A breaker tripped or disabled by hand is a
+   * person's decision that nobody's calls refresh, so its key is written without expiry: a TTL
+   * must no more undo it silently than a prune may. `reset` gives the key its TTL back.
+   */
+  private ttlFor(next: BreakerState): number | null {
+    if (next.status === "forced-open" || next.status === "disabled") return null;
+    return this.settings.keyTtlSeconds;
+  }
+
+  /**
+   * Judges every breaker in the names set from one snapshot, then deletes the removable ones
+   * with one compare-and-delete script: a breaker used after the snapshot holds other text, is
+   * not deleted, and is reported as kept. Names whose key is gone (expired) leave the set.
+   */
+  private async prune(request: PruneRequest, deadline: Deadline): Promise<StateResponse> {
+    await this.ready(deadline);
+    const redis = this.connection.redis;
+    const names = (await breakerNames(redis, this.keys.names)).sort();
+    const keys = names.map((name) => this.keys.breaker(name));
+    const snap = await snapshot(redis, keys);
+    const entries = names.flatMap((breaker, i) => {
+      const text = snap.texts[i] ?? null;
+      return text === null ? [] : [{ breaker, text }];
+    });
+    const plan = planPrune(entries, snap.now, request.unusedForMs);
+    const leftovers: PruneResult["leftovers"] = names
+      .filter((_, i) => (snap.texts[i] ?? null) === null)
+      .map((name) => ({ kind: "name-without-state", name }));
+    if (request.dryRun) return pruneResponse(request, snap.now, plan, new Set(), leftovers);
+    const items: DeleteItem[] = [
+      ...plan.remove.map((c) => ({ name: c.breaker, key: this.keys.breaker(c.breaker), expected: c.text })),
+      ...leftovers.map((l) => ({ name: l.name, key: this.keys.breaker(l.name), expected: null })),
+    ];
+    if (deadline.passed) throw new RedisCommandError(new Error(this.timeoutDetail()));
+    const deleted = await compareAndDelete(redis, this.keys.names, items);
+    const changed = new Set(plan.remove.filter((_, i) => !deleted[i]).map((c) => c.breaker));
+    // A name that got a key meanwhile is a breaker in use again, not a leftover.
+    const forgotten = leftovers.filter((_, i) => deleted[plan.remove.length + i]);
+    return pruneResponse(request, snap.now, plan, changed, forgotten);
+  }
+
   private async write(request: WriteRequest, deadline: Deadline): Promise<StateResponse> {
     const redis = this.connection.redis;
     const keys = { breaker: this.keys.breaker(request.breaker), names: this.keys.names };
@@ -152,7 +201,7 @@ export class RedisStateStore implements StateStore {
       if (next === null) return response;
       if (deadline.passed) throw new RedisCommandError(new Error(this.timeoutDetail()));
       this.counts.writes += 1;
-      const result = await compareAndSet(redis, keys, request.breaker, seen.text, serializeState(next));
+      const result = await compareAndSet(redis, keys, request.breaker, seen.text, serializeState(next), this.ttlFor(next));
       if (result.written) return response;
       this.counts.conflicts += 1;
       if (attempt >= this.settings.maxAttempts) {

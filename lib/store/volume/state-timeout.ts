@@ -43,14 +43,22 @@ export function stateTimeoutMessage(limit: StateLimit, request: StateRequest, st
   const what =
     request.op === "read"
       ? `state read of ${request.breakers === null ? "every breaker" : `breaker(s) ${list(request.breakers)}`}`
-      : `state operation "${request.op}" on breaker "${request.breaker}"`;
+      : request.op === "prune"
+        ? `state prune of every breaker${request.dryRun ? " (dry run)" : ""}`
+        : `state operation "${request.op}" on breaker "${request.breaker}"`;
   const stopped =
     limit === "wait"
       ? `${what} got no answer from ${store} within ${seconds} s, so this call stopped waiting and failed.`
       : `${what} in ${store} was killed at its ${seconds} s limit, so this call failed.`;
   let known: string;
-  if (request.op === "read") {
-    known = "A read changes nothing: breaker state is as it was.";
+  if (request.op === "read" || (request.op === "prune" && request.dryRun)) {
+    known = `A ${request.op === "read" ? "read" : "dry run"} changes nothing: breaker state is as it was.`;
+  } else if (request.op === "prune") {
+    known =
+      (limit === "wait"
+        ? "Which breakers were removed is not known: the exec may still be queued for the volume lock and run later."
+        : "Some breakers may have been removed and others not.") +
+      " Each breaker is either whole or gone, and only breakers the prune judged unused are ever removed, so running it again is safe.";
   } else if (limit === "wait") {
     known =
       `Whether breaker "${request.breaker}" was changed is not known: the exec may still be queued for the volume lock ` +
