@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { volumeDir } from "../../double/index.js";
 import { CONFIG, Engine, isStateExec } from "./harness.js";
 
@@ -58,6 +58,12 @@ function mostAtOnce(runs: { start: bigint; end: bigint }[]): number {
 
 describe("platform controls through the CLI stand-in", () => {
   const engine = new Engine();
+
+  // The first call builds the module; done alone, so the racing calls below time only themselves.
+  beforeAll(async () => {
+    const warm = await engine.call("list-workflows", "--config", CONFIG);
+    expect(warm.code, warm.stderr).toBe(0);
+  }, 600_000);
 
   it("never overlaps more than max_concurrent_calls runs of eight racing executes, and all eight run", async () => {
     const results = await Promise.all(Array.from({ length: 8 }, () => engine.execute("limited")));
@@ -155,5 +161,16 @@ describe("platform controls through the CLI stand-in", () => {
     expect(missing.stderr).toMatch(/e2e\.yaml:\d+:\d+: workflows\.per-registry\.breaker: .*REGISTRY_HOST/);
     expect(missing.stderr).toContain("pass --params REGISTRY_HOST=");
     expect(engine.execs().slice(before).filter((e) => isStateExec(e.args))).toHaveLength(0);
+
+    // prune removes only breakers unused for longer than asked: the eu registry, last used a while ago, goes.
+    await sleep(6_000);
+    const fresh = await engine.execute("per-registry", "--params", "REGISTRY_HOST=us.registry.example");
+    expect(fresh.code, fresh.stderr).toBe(0);
+    const pruned = await engine.call("prune", "--unused-for", "5s");
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(pruned.stdout).toMatch(/registry-eu\.registry\.example\s+\S+ \(\S+ ago\)\s+removed/);
+    expect(pruned.stdout).not.toMatch(/registry-us\.registry\.example\s+\S+ \(\S+ ago\)\s+removed/);
+    const left = await engine.call("status", "--prefix", "registry-", "--format", "json");
+    expect((JSON.parse(left.stdout) as { breakers: { name: string }[] }).breakers.map((b) => b.name)).toEqual(["registry-us.registry.example"]);
   });
 });
