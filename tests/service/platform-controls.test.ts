@@ -155,3 +155,30 @@ describe("on_transition alerts", () => {
     expect(JSON.parse(w.store.texts.get("new-threshold") ?? "{}").counters.failures).toBe(3);
   });
 });
+
+describe("reset_timeout_jitter through execute", () => {
+  /** Opens three breakers at the same instant with the run's random source; returns their open ends. */
+  async function openEnds(seed: number): Promise<number[]> {
+    let now = T0;
+    const store = new MemoryStateStore(() => now);
+    const base = resolveWorkflow(config, "new-threshold");
+    const opts = { clock: () => now, sleep: async () => {}, random: seededRandom(seed) };
+    const ends: number[] = [];
+    for (const breakerName of ["registry-eu", "registry-us", "registry-ap"]) {
+      const workflow = { ...base, breakerName, policy: { ...base.policy, mode: "enforce" as const, resetTimeoutJitter: 0.5 } };
+      for (let i = 0; i < 3; i++) await executeWorkflow(store, workflow, new Recording(new Set(["call"])), opts);
+      ends.push(JSON.parse(store.texts.get(breakerName) ?? "{}").openUntil);
+    }
+    return ends;
+  }
+
+  it("spreads the probe times of breakers opened together, within ±jitter, the same for the same seed", async () => {
+    const ends = await openEnds(3);
+    expect(new Set(ends).size).toBe(3);
+    for (const end of ends) {
+      expect(end - T0).toBeGreaterThanOrEqual(30_000);
+      expect(end - T0).toBeLessThanOrEqual(90_000);
+    }
+    expect(await openEnds(3)).toEqual(ends);
+  });
+});

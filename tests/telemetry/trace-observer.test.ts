@@ -2,7 +2,7 @@ import { trace } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { afterAll, describe, expect, it } from "vitest";
 import { DEFAULT_POLICY } from "../../lib/core/policy.js";
-import { runProtected } from "../../lib/protection/run-protected.js";
+import { runProtected, type CallResult } from "../../lib/protection/run-protected.js";
 import { MemoryStateStore } from "../../lib/store/memory-store.js";
 import { TraceObserver } from "../../lib/telemetry/trace-observer.js";
 
@@ -56,5 +56,52 @@ describe("breaker decisions in traces", () => {
     });
     const recorded = exporter.getFinishedSpans().at(-1);
     expect(recorded?.attributes).toMatchObject({ "circuit_breaker.rule": 'step "test" guarded: false', "circuit_breaker.effect": "ignored" });
+  });
+
+  it("shows the wait for a concurrency slot, the slots in use, and a refusal for a full limit", async () => {
+    exporter.reset();
+    let now = Date.UTC(2026, 10, 30, 12, 0, 0);
+    const store = new MemoryStateStore(() => now);
+    const policy = { ...DEFAULT_POLICY, maxConcurrentCalls: 1 };
+    const sleep = async (ms: number) => {
+      now += ms;
+    };
+    let release: () => void = () => undefined;
+    const holder = runProtected({
+      store, breaker: "staging", policy, what: "deploy", expectedDurationMs: 60_000, observer: new TraceObserver(), clock: () => now,
+      run: () => new Promise<CallResult<null>>((resolve) => (release = () => resolve({ value: null, outcome: { ok: true, durationMs: 1 } }))),
+    });
+    await runProtected({
+      store, breaker: "staging", policy, what: "deploy", expectedDurationMs: 60_000, observer: new TraceObserver(), clock: () => now,
+      admission: { queueTimeoutMs: 1_000, sleep },
+      run: async () => ({ value: null, outcome: { ok: true, durationMs: 1 } }),
+    }).catch(() => undefined);
+    release();
+    await holder;
+    const spans = exporter.getFinishedSpans();
+    expect(spans[0]?.attributes).toMatchObject({ "circuit_breaker.slots_in_use": 1, "circuit_breaker.queue_wait_ms": 0 });
+    const refused = spans.find((s) => s.name === "circuit breaker staging: rejected (concurrency limit 1)");
+    expect(refused?.attributes).toMatchObject({
+      "circuit_breaker.decision": "rejected_concurrency_limit",
+      "circuit_breaker.slots_in_use": 1,
+      "circuit_breaker.max_concurrent_calls": 1,
+      "circuit_breaker.queue_wait_ms": expect.any(Number),
+    });
+    expect(Number(refused?.attributes["circuit_breaker.queue_wait_ms"])).toBeGreaterThanOrEqual(1_000);
+  });
+
+  it("marks a call observe mode let through as would-have-rejected", async () => {
+    exporter.reset();
+    const store = new MemoryStateStore(() => Date.UTC(2026, 10, 30, 13, 0, 0));
+    const policy = { ...DEFAULT_POLICY, mode: "observe" as const, trip: { kind: "consecutive" as const, threshold: 1 } };
+    const call = () =>
+      runProtected({
+        store, breaker: "new-threshold", policy, what: "check", expectedDurationMs: 0, observer: new TraceObserver(),
+        run: async () => ({ value: null, outcome: { ok: false, durationMs: 1, exitCode: 1 } }),
+      });
+    await call();
+    await call();
+    const observed = exporter.getFinishedSpans().find((s) => s.name === "circuit breaker new-threshold: would have rejected (observe mode)");
+    expect(observed?.attributes).toMatchObject({ "circuit_breaker.decision": "would_have_rejected", "circuit_breaker.would_have_rejected": "is open" });
   });
 });
