@@ -135,15 +135,13 @@ export function advance(input: BreakerState, policy: BreakerPolicy, now: number,
     }
     state.since = now;
   }
-  for (const permit of [...state.probesInFlight, ...state.leases]) {
-    if (permit.expiresAt !== null && now < permit.issuedAt) {
-      permit.expiresAt = Math.min(permit.expiresAt, now + (permit.expiresAt - permit.issuedAt));
-      permit.issuedAt = now;
-    }
+  for (const permit of state.probesInFlight) clampToClock(permit, now);
+  for (const lease of state.leases) clampToClock(lease, now);
+  if (state.leases.length > 0) {
+    const held = state.leases.length;
+    state.leases = state.leases.filter((l) => l.expiresAt === null || now < l.expiresAt);
+    state.counters.expiredLeases += held - state.leases.length;
   }
-  const held = state.leases.length;
-  state.leases = state.leases.filter((l) => l.expiresAt === null || now < l.expiresAt);
-  state.counters.expiredLeases += held - state.leases.length;
   endWaits(state, policy, now);
   if (state.status === "half-open") {
     const dead = state.probesInFlight.filter((p) => p.expiresAt !== null && now >= p.expiresAt);
@@ -159,6 +157,14 @@ export function advance(input: BreakerState, policy: BreakerPolicy, now: number,
     }
   }
   return state;
+}
+
+/** A permit issued "after" a clock that went backwards keeps its full length from now, no more. */
+function clampToClock(permit: Permit, now: number): void {
+  if (permit.expiresAt !== null && now < permit.issuedAt) {
+    permit.expiresAt = Math.min(permit.expiresAt, now + (permit.expiresAt - permit.issuedAt));
+    permit.issuedAt = now;
+  }
 }
 
 function endWaits(state: BreakerState, policy: BreakerPolicy, now: number): void {

@@ -1,7 +1,7 @@
 import type { Container, File } from "@dagger.io/dagger";
 import { BreakerPermit } from "../../src/dagger/breaker-permit.js";
 import type { PermitCalls } from "../../src/module-api.js";
-import { templateMatches } from "../config/breaker-template.js";
+import { workflowsGuarding } from "../config/guarding-workflows.js";
 import { mergeBreakerSettings, toBreakerPolicy } from "../config/policies.js";
 import type { Config } from "../config/schema.js";
 import { validateBreakerName } from "../core/names.js";
@@ -19,13 +19,7 @@ import { withStateStore } from "./state-store-choice.js";
 /** The policy for a breaker named outside any workflow: a workflow's that uses it, else the global one. */
 export function policyForBreaker(config: Config | null, breaker: string) {
   if (!config) return DEFAULT_POLICY;
-  // Workflows sharing a breaker are checked to share its settings, so the first guarded one speaks for all.
-  // A breaker named exactly wins; else a templated one some values would fill to this name.
-  const guarded = Object.entries(config.workflows).filter(([, w]) => w.use_circuit_breaker !== false);
-  const owner = (
-    guarded.find(([name, w]) => (w.breaker ?? name) === breaker) ??
-    guarded.find(([name, w]) => templateMatches(w.breaker ?? name, breaker))
-  )?.[1];
+  const owner = workflowsGuarding(config, breaker)[0];
   return toBreakerPolicy(mergeBreakerSettings(config.circuit_breaker, owner?.circuit_breaker));
 }
 

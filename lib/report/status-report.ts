@@ -93,21 +93,19 @@ export function statusTable(states: BreakerState[], problems: StateProblem[], no
   if (states.length === 0 && problems.length === 0) {
     return "no breakers yet: a breaker is created by its first protected call";
   }
-  const rows = states.map((s) => {
-    const v = viewOf(s, now);
-    return [
-      v.name,
-      v.status,
-      formatFailures(v),
-      v.lastError ? shorten(v.lastError.message, 60) : "-",
-      time(v.openedAt, now),
-      v.status === "half-open" ? "now" : time(v.nextProbeAt, now),
-      `${v.probesInFlight}/${v.maxProbes}`,
-      time(v.updatedAt, now),
-    ];
-  });
+  const views = states.map((s) => viewOf(s, now));
+  const rows = views.map((v) => [
+    v.name,
+    v.status,
+    formatFailures(v),
+    v.lastError ? shorten(v.lastError.message, 60) : "-",
+    time(v.openedAt, now),
+    v.status === "half-open" ? "now" : time(v.nextProbeAt, now),
+    `${v.probesInFlight}/${v.maxProbes}`,
+    time(v.updatedAt, now),
+  ]);
   const table = renderTable(["BREAKER", "STATE", "FAILURES", "LAST ERROR", "OPENED AT", "NEXT PROBE", "PROBES", "LAST USED"], rows);
-  const classified = states.flatMap((s) => outcomeNotes(s, now));
+  const classified = states.flatMap((s, i) => [...outcomeNotes(s, now), ...controlNotes(views[i] as BreakerView)]);
   const notes = problems.map((p) => `! ${p.message}`);
   return [table, ...classified, ...notes].join("\n");
 }
@@ -120,7 +118,6 @@ function outcomeNotes(state: BreakerState, now: number): string[] {
   const n = state.lastIgnored;
   if (n) notes.push(`${state.name}: last neutral failure ${time(n.at, now)}: ${shorten(n.message, 80)} [${n.rule ?? "ignored"}]`);
   if (state.status === "open" && state.openTimeSource) notes.push(`${state.name}: open time from ${state.openTimeSource}`);
-  notes.push(...controlNotes(viewOf(state, now)));
   return notes;
 }
 

@@ -32,9 +32,10 @@ export interface WorkflowOutcome {
 export interface ExecuteOptions extends RunOptions {
   /** Run once for each open, close or forced open this call's state requests made. */
   alert?: ResolvedWorkflow | null;
-  /** How long to wait for a concurrency slot; the workflow's queue_timeout when not given. */
-  queueTimeoutMs?: number;
 }
+
+/** What the breaker made of the call: refused, or run and recorded. */
+type Guarded = Pick<WorkflowOutcome, "rejection" | "result" | "view">;
 
 /**
  * Runs a resolved workflow under its breaker: one state request to be admitted, the
@@ -48,21 +49,23 @@ export async function executeWorkflow(
   options: ExecuteOptions = {},
   observer: BreakerObserver = silentObserver,
 ): Promise<WorkflowOutcome> {
-  const base = { workflow: workflow.name, breaker: workflow.breakerName, warnings: [], queueWaitMs: 0, wouldHaveRejected: null };
+  const named = { workflow: workflow.name, breaker: workflow.breakerName };
   if (!workflow.useCircuitBreaker) {
     const result = await runWorkflow(workflow, executor, options);
-    return { ...base, protected: false, rejection: null, result, view: null };
+    return { ...named, protected: false, rejection: null, result, view: null, warnings: [], queueWaitMs: 0, wouldHaveRejected: null };
   }
   const made = new TransitionCollector();
   const admission = new AdmissionRecord();
   const alert = options.alert ?? null;
   try {
-    const outcome = await runGuarded(store, workflow, executor, options, observeAll(observer, made, admission));
+    const guarded = await runGuarded(store, workflow, executor, options, observeAll(observer, made, admission));
     return {
-      ...outcome,
+      ...named,
+      protected: true,
+      ...guarded,
       queueWaitMs: admission.waitedMs,
       wouldHaveRejected: admission.wouldHaveRejected,
-      warnings: alert === null ? [] : await sendAlerts(alert, made.made, executor, options, outcome.result?.error ?? null),
+      warnings: alert === null ? [] : await sendAlerts(alert, made.made, executor, options, guarded.result?.error ?? null),
     };
   } catch (e) {
     // A call that failed after making a transition (its executor threw) still sends the alert; the error is what the caller sees.
@@ -77,8 +80,7 @@ async function runGuarded(
   executor: StepExecutor,
   options: ExecuteOptions,
   observer: BreakerObserver,
-): Promise<WorkflowOutcome> {
-  const base = { workflow: workflow.name, breaker: workflow.breakerName, warnings: [], queueWaitMs: 0, wouldHaveRejected: null };
+): Promise<Guarded> {
   try {
     const run = await runProtected({
       store,
@@ -88,15 +90,15 @@ async function runGuarded(
       expectedDurationMs: expectedDurationMs(workflow),
       clock: options.clock,
       observer,
-      admission: { queueTimeoutMs: options.queueTimeoutMs ?? workflow.queueTimeoutMs, sleep: options.sleep, random: options.random },
+      admission: { queueTimeoutMs: workflow.queueTimeoutMs, sleep: options.sleep, random: options.random },
       run: async (permit) => {
         const result = await runProbedWorkflow(workflow, executor, options, permit.probe);
         return { value: result, outcome: outcomeOf(result) };
       },
     });
-    return { ...base, protected: true, rejection: null, result: run.value, view: run.view };
+    return { rejection: null, result: run.value, view: run.view };
   } catch (e) {
-    if (e instanceof BreakerOpenError) return { ...base, protected: true, rejection: e, result: null, view: e.view };
+    if (e instanceof BreakerOpenError) return { rejection: e, result: null, view: e.view };
     throw e;
   }
 }

@@ -3,8 +3,10 @@ import type { LastError, Status, Transition } from "../core/state.js";
 import type { BreakerEvent, BreakerObserver } from "../protection/observer.js";
 import { runWorkflow, type RunOptions, type StepExecutor } from "../workflow/run-workflow.js";
 
-/** The transitions someone is told of: the breaker started or stopped refusing calls. */
 const ALERTED: readonly Status[] = ["open", "closed", "forced-open"];
+
+/** Whether someone is told of this transition: the breaker started or stopped refusing calls. */
+export const isAlerted = (transition: Transition): boolean => ALERTED.includes(transition.to);
 
 /** Characters of the last error handed to the alert; enough for a message, short enough for an env var. */
 const LAST_ERROR_CHARS = 2_000;
@@ -24,7 +26,7 @@ export class TransitionCollector implements BreakerObserver {
   readonly made: MadeTransition[] = [];
 
   observe(event: BreakerEvent): void {
-    if (event.kind !== "transition" || !ALERTED.includes(event.transition.to)) return;
+    if (event.kind !== "transition" || !isAlerted(event.transition)) return;
     this.made.push({ breaker: event.breaker, transition: event.transition, lastError: event.lastError });
   }
 }

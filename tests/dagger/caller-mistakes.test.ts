@@ -2,8 +2,7 @@ import type { File, Secret } from "@dagger.io/dagger";
 import { describe, expect, it } from "vitest";
 import { execute, type ExecuteArgs } from "../../lib/dagger/workflow-actions.js";
 import { MemoryStateStore } from "../../lib/store/memory-store.js";
-import type { StateRequest, StateResponse } from "../../lib/store/request.js";
-import type { StateStore } from "../../lib/store/state-store.js";
+import { CountingStore } from "../helpers/counting-store.js";
 
 /**
  * Every caller mistake is reported before the breaker is asked: no state request is sent, so
@@ -34,15 +33,6 @@ const fakeFile = (name: string, text: string) => ({ name: async () => name, cont
 const fakeSecret = (uri: string, value = "secret-value-1234") =>
   ({ uri: async () => uri, name: async () => uri, plaintext: async () => value }) as unknown as Secret;
 
-class CountingStore implements StateStore {
-  readonly description = "counting memory store";
-  readonly requests: StateRequest[] = [];
-  constructor(readonly inner: MemoryStateStore) {}
-  apply(request: StateRequest): Promise<StateResponse> {
-    this.requests.push(request);
-    return this.inner.apply(request);
-  }
-}
 
 function world() {
   const inner = new MemoryStateStore(() => T0);

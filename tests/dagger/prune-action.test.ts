@@ -6,21 +6,11 @@ import { initialState, type BreakerState } from "../../lib/core/state.js";
 import { disable, trip } from "../../lib/core/transitions.js";
 import calls, { parseUnusedFor, prune } from "../../lib/dagger/state-actions.js";
 import { MemoryStateStore } from "../../lib/store/memory-store.js";
-import type { StateRequest, StateResponse } from "../../lib/store/request.js";
-import type { StateStore } from "../../lib/store/state-store.js";
+import { CountingStore } from "../helpers/counting-store.js";
 
 const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
 const DAY = 86_400_000;
 
-class CountingStore implements StateStore {
-  readonly description = "counting memory store";
-  readonly requests: StateRequest[] = [];
-  constructor(readonly inner: MemoryStateStore) {}
-  apply(request: StateRequest): Promise<StateResponse> {
-    this.requests.push(request);
-    return this.inner.apply(request);
-  }
-}
 
 function world(states: BreakerState[] = []) {
   const inner = new MemoryStateStore(() => T0);

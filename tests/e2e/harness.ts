@@ -1,12 +1,32 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readExecLog, runDaggerCall, type DaggerCallResult } from "../../double/index.js";
+import { readExecLog, runDaggerCall, volumeDir, type DaggerCallResult } from "../../double/index.js";
 
 export const CONFIG = "tests/e2e/e2e.yaml";
 /** The program the state container runs (under `timeout`); its execs are the state operations. */
 export const isStateExec = (args: string[]) =>
   args.some((arg, i) => arg === "node" && (args[i + 1] ?? "").includes("/opt/circuit-breaker/state-op-"));
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The namespace of the module's own cache volumes in the double. */
+export const MODULE_NAMESPACE = "mod(circuit-breaker.)";
+
+/** Polls `probe` until it gives a value. */
+export async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 120_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** The file of one breaker in the module's default state volume, as the double keeps it on disk. */
+export const stateFile = (engine: Engine, breaker: string) =>
+  join(volumeDir(engine.stateDir, "circuit-breaker-state", MODULE_NAMESPACE), "breakers", `${breaker}.json`);
 
 /** One engine, many `dagger call` processes: a state dir they share. */
 export class Engine {

@@ -1,26 +1,8 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { volumeDir } from "../../double/index.js";
-import { CONFIG, Engine, isStateExec } from "./harness.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The module's default state volume as the double keeps it on disk. */
-const stateFile = (engine: Engine, breaker: string) =>
-  join(volumeDir(engine.stateDir, "circuit-breaker-state", "mod(circuit-breaker.)"), "breakers", `${breaker}.json`);
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+import { CONFIG, Engine, isStateExec, sleep, stateFile, until } from "./harness.js";
 
 describe("hostile conditions", () => {
   const engine = new Engine();

@@ -4,24 +4,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { volumeDir } from "../../double/index.js";
-import { CONFIG, Engine, isStateExec } from "./harness.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const MODULE_NAMESPACE = "mod(circuit-breaker.)";
-
-/** The module's default state volume as the double keeps it on disk. */
-const stateFile = (engine: Engine, breaker: string) =>
-  join(volumeDir(engine.stateDir, "circuit-breaker-state", MODULE_NAMESPACE), "breakers", `${breaker}.json`);
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 120_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+import { CONFIG, Engine, isStateExec, MODULE_NAMESPACE, sleep, stateFile, until } from "./harness.js";
 
 /** Runs from the shared volume's log: each run's start and end, in nanoseconds. */
 function runsFromLog(text: string): { id: string; start: bigint; end: bigint }[] {

@@ -15,12 +15,7 @@ export function handleRequest(dir: string, request: StateRequest, now: number): 
   const breakers = join(dir, "breakers");
   mkdirSync(breakers, { recursive: true });
   if (request.op === "read") {
-    const names = request.breakers ?? listBreakers(breakers);
-    const entries = names.flatMap((breaker) => {
-      const text = readIfPresent(join(breakers, `${breaker}.json`));
-      return text === null ? [] : [{ breaker, text }];
-    });
-    return readStates(entries, now);
+    return readStates(readEntries(breakers, request.breakers ?? listBreakers(breakers)), now);
   }
   if (request.op === "prune") return prune(breakers, request, now);
   const file = join(breakers, `${request.breaker}.json`);
@@ -35,11 +30,7 @@ export function handleRequest(dir: string, request: StateRequest, now: number): 
  * Temporary files can only be leftovers of a writer killed before its rename, so they go too.
  */
 function prune(dir: string, request: PruneRequest, now: number): StateResponse {
-  const entries = listBreakers(dir).flatMap((breaker) => {
-    const text = readIfPresent(join(dir, `${breaker}.json`));
-    return text === null ? [] : [{ breaker, text }];
-  });
-  const plan = planPrune(entries, now, request.unusedForMs);
+  const plan = planPrune(readEntries(dir, listBreakers(dir)), now, request.unusedForMs);
   const leftovers: PruneResult["leftovers"] = readdirSync(dir)
     .filter((f) => TEMPORARY_FILE.test(f))
     .sort()
@@ -60,6 +51,14 @@ function removeIfPresent(file: string): void {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
+}
+
+/** The stored text of each named breaker that has a file. */
+function readEntries(dir: string, names: string[]): { breaker: string; text: string }[] {
+  return names.flatMap((breaker) => {
+    const text = readIfPresent(join(dir, `${breaker}.json`));
+    return text === null ? [] : [{ breaker, text }];
+  });
 }
 
 function listBreakers(dir: string): string[] {
