@@ -11,7 +11,8 @@
  *                  and renames it over the counter;
  *   state program  `node state-op.mjs`, the bundled program the state container runs
  *                  (lib/store/volume/state-op-program.generated.ts), with CB_STATE_DIR and a
- *                  `record` request in CB_REQUEST; it parses, transitions, and writes the
+ *                  `record` request in CB_REQUEST (each under a permit of its own, as records
+ *                  are idempotent per permit); it parses, transitions, and writes the
  *                  breaker's JSON through a temporary file and a rename.
  * Lost updates = expected count − final count (the counter, or the breaker's `successes`); any
  * lost update fails the run. Rounds alternate the two variants at each concurrency. A control
@@ -37,14 +38,22 @@ const OPS = Number(process.env.BENCH_OPS ?? 16);
 const WORKERS = [1, 2, 8];
 const BREAKER = "bench-counter";
 
+let permits = 0;
 
-const RECORD: StateRequest = {
-  op: "record",
-  breaker: BREAKER,
-  policy: DEFAULT_POLICY,
-  permit: { id: "bench", breaker: BREAKER, generation: 0, probe: false, issuedAt: 0, expiresAt: null },
-  outcome: { ok: true, durationMs: 1 },
-};
+/**
+ * A `record` of a success under a permit of its own: records are idempotent per permit id, so a
+ * second report under the same id would be a `duplicate` that counts nothing.
+ */
+function recordRequest(): StateRequest {
+  const id = `bench-${process.pid}-${permits++}`;
+  return {
+    op: "record",
+    breaker: BREAKER,
+    policy: DEFAULT_POLICY,
+    permit: { id, breaker: BREAKER, generation: 0, probe: false, issuedAt: 0, expiresAt: null },
+    outcome: { ok: true, durationMs: 1 },
+  };
+}
 
 interface Variant {
   name: string;
@@ -74,7 +83,6 @@ function floor(locked = true): Variant {
 }
 
 function stateProgram(program: string): Variant {
-  const request = JSON.stringify(RECORD);
   return {
     name: "state program: flock + node state-op.mjs",
     setup(dir) {
@@ -84,11 +92,11 @@ function stateProgram(program: string): Variant {
       return {
         op: async () => {
           const { stdout } = await run("flock", [lock, process.execPath, program], {
-            env: { ...baseEnv, CB_STATE_DIR: state, CB_REQUEST: request },
+            env: { ...baseEnv, CB_STATE_DIR: state, CB_REQUEST: JSON.stringify(recordRequest()) },
           });
           const response = JSON.parse(stdout) as StateResponse;
           if (response.effect !== "counted" || response.problems.length > 0) {
-            throw new Error(`state program answered ${stdout.slice(0, 200)}`);
+            throw new Error(`state program answered effect ${JSON.stringify(response.effect)}, problems ${JSON.stringify(response.problems)}`);
           }
         },
         count: () => {

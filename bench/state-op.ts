@@ -11,7 +11,8 @@
  *                  and renames it over the counter (bench/lib/floor-script.ts);
  *   state program  `node state-op.mjs` (lib/store/volume/state-op-program.generated.ts) with
  *                  CB_STATE_DIR and a request in CB_REQUEST, one row per operation kind, on a
- *                  breaker whose state already holds a full history.
+ *                  breaker whose state already holds a full history; every acquire and record
+ *                  under a permit id of its own (records are idempotent per permit).
  * Node is the pinned 24.13.1 of double/toolchain (the runtime's own toolchain), not the node
  * running this script. Rounds rotate the order of the variants; "× floor" is the median over
  * rounds of floor ms / program ms in the same round, so below 1 is slower than the floor.
@@ -76,31 +77,37 @@ function typicalState(now: number): BreakerState {
 
 interface Op {
   name: string;
-  request: StateRequest;
-  check(response: StateResponse): boolean;
+  /** The request of the `seq`th operation of this kind; permit ids are never reused. */
+  request(seq: number): StateRequest;
+  /** What the answer must say, or null when it says it. */
+  check(response: StateResponse): string | null;
 }
+
+const noProblems = (r: StateResponse) => (r.problems.length === 0 ? null : `problems ${JSON.stringify(r.problems)}`);
 
 const OPERATIONS: Op[] = [
   {
     name: "acquire",
-    request: { op: "acquire", breaker: BREAKER, policy: DEFAULT_POLICY, permitId: "bench-permit", expectedDurationMs: 60_000 },
-    check: (r) => r.decision?.admitted === true,
+    request: (seq) => ({ op: "acquire", breaker: BREAKER, policy: DEFAULT_POLICY, permitId: `bench-acquire-${seq}`, expectedDurationMs: 60_000 }),
+    check: (r) => noProblems(r) ?? (r.decision?.admitted === true ? null : `decision ${JSON.stringify(r.decision)}`),
   },
   {
+    // Records are idempotent per permit id: a report under an id already recorded is a
+    // `duplicate` that counts nothing, so every operation reports under a permit of its own.
     name: "record",
-    request: {
+    request: (seq) => ({
       op: "record",
       breaker: BREAKER,
       policy: DEFAULT_POLICY,
-      permit: { id: "bench-permit", breaker: BREAKER, generation: 20, probe: false, issuedAt: 0, expiresAt: null },
+      permit: { id: `bench-record-${seq}`, breaker: BREAKER, generation: 20, probe: false, issuedAt: 0, expiresAt: null },
       outcome: { ok: true, durationMs: 1200 },
-    },
-    check: (r) => r.effect === "counted",
+    }),
+    check: (r) => noProblems(r) ?? (r.effect === "counted" ? null : `effect ${JSON.stringify(r.effect)}`),
   },
   {
     name: "read",
-    request: { op: "read", breakers: [BREAKER] },
-    check: (r) => r.states.length === 1 && r.problems.length === 0,
+    request: () => ({ op: "read", breakers: [BREAKER] }),
+    check: (r) => noProblems(r) ?? (r.states.length === 1 ? null : `${r.states.length} states`),
   },
 ];
 
@@ -127,12 +134,14 @@ function floor(node: string): Variant {
 }
 
 function program(node: string, label: string, file: string, op: Op): Variant {
-  const request = JSON.stringify(op.request);
+  let seq = 0;
   return {
     name: `${label}: ${op.name}`,
     run: (dir) => {
+      const request = JSON.stringify(op.request(seq++));
       const stdout = locked(dir, [node, file], { CB_STATE_DIR: join(dir, "state"), CB_REQUEST: request });
-      if (!op.check(JSON.parse(stdout) as StateResponse)) throw new Error(`${label} ${op.name} answered ${stdout.slice(0, 300)}`);
+      const wrong = op.check(JSON.parse(stdout) as StateResponse);
+      if (wrong !== null) throw new Error(`${label} ${op.name} answered ${wrong}`);
     },
   };
 }
