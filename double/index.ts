@@ -1,7 +1,7 @@
 // The engine double: a stand-in for the Dagger engine for end-to-end tests (see README.md).
 export { startEngineDouble, defaultStateDir } from "./engine/double.js";
 export type { EngineDouble, EngineDoubleOptions, CallOptions, CallResult } from "./engine/double.js";
-export { runDaggerCall } from "./cli/run.js";
+export { daggerCallCommand, runDaggerCall } from "./cli/run.js";
 export type { DaggerCallResult, RunDaggerCallOptions } from "./cli/run.js";
 export { readExecLog } from "./engine/engine.js";
 export { decodeId, encodeId, isDoubleId } from "./engine/values.js";

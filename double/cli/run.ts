@@ -2,6 +2,7 @@
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { repoRoot } from "../util.js";
 
 export interface RunDaggerCallOptions {
@@ -19,13 +20,21 @@ export interface DaggerCallResult {
   stderr: string;
 }
 
+/**
+ * The command of one `dagger call` stand-in process. tsx is loaded into node with `--import`
+ * rather than through its CLI, which would start a second node process for every call.
+ */
+export function daggerCallCommand(argv: string[]): { file: string; args: string[] } {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+  return { file: process.execPath, args: ["--no-deprecation", "--import", tsx, join(repoRoot, "scripts", "dagger-call.ts"), ...argv] };
+}
+
 export function runDaggerCall(argv: string[], options: RunDaggerCallOptions = {}): Promise<DaggerCallResult> {
-  const tsxCli = createRequire(import.meta.url).resolve("tsx/cli");
-  const script = join(repoRoot, "scripts", "dagger-call.ts");
+  const command = daggerCallCommand(argv);
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...process.env, ...options.env })) if (v !== undefined) env[k] = v;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsxCli, "--no-deprecation", script, ...argv], {
+    const child = spawn(command.file, command.args, {
       cwd: options.cwd ?? repoRoot,
       env,
       stdio: ["ignore", "pipe", "pipe"],

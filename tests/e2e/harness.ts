@@ -1,7 +1,8 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readExecLog, runDaggerCall, volumeDir, type DaggerCallResult } from "../../double/index.js";
+import { daggerCallCommand, readExecLog, runDaggerCall, volumeDir, type DaggerCallResult } from "../../double/index.js";
 
 export const CONFIG = "tests/e2e/e2e.yaml";
 /** The program the state container runs (under `timeout`); its execs are the state operations. */
@@ -38,6 +39,12 @@ export class Engine {
       ...r,
       ms: Date.now() - started,
     }));
+  }
+
+  /** A call left running in a process group of its own, for tests that kill it (`process.kill(-pid)`). */
+  start(...argv: string[]): ChildProcess {
+    const { file, args } = daggerCallCommand(argv);
+    return spawn(file, args, { env: { ...process.env, DAGGER_DOUBLE_STATE_DIR: this.stateDir }, detached: true, stdio: "ignore" });
   }
 
   execute(workflow: string, ...flags: string[]) {

@@ -1,6 +1,4 @@
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { CONFIG, Engine, isStateExec, sleep, stateFile, until } from "./harness.js";
 
@@ -12,12 +10,7 @@ describe("hostile conditions", () => {
     await sleep(1_200);
 
     // A `dagger call` whose probe is killed, process group and all, while its step runs.
-    const tsx = createRequire(import.meta.url).resolve("tsx/cli");
-    const victim = spawn(process.execPath, [tsx, "scripts/dagger-call.ts", "execute", "--workflow", "slow-probe", "--config", CONFIG, "--params", "SLEEP=120"], {
-      env: { ...process.env, DAGGER_DOUBLE_STATE_DIR: engine.stateDir },
-      detached: true,
-      stdio: "ignore",
-    });
+    const victim = engine.start("execute", "--workflow", "slow-probe", "--config", CONFIG, "--params", "SLEEP=120");
     const probe = await until("the probe to be admitted", () => {
       if (!existsSync(stateFile(engine, "killed-probe"))) return undefined;
       const s = JSON.parse(readFileSync(stateFile(engine, "killed-probe"), "utf8")) as { probesInFlight: { expiresAt: number }[] };

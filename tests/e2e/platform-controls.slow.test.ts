@@ -1,6 +1,4 @@
-import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { volumeDir } from "../../double/index.js";
@@ -62,12 +60,7 @@ describe("platform controls through the CLI stand-in", () => {
   });
 
   it("gives a SIGKILLed holder's slot back at its lease deadline, and refuses until then", async () => {
-    const tsx = createRequire(import.meta.url).resolve("tsx/cli");
-    const victim = spawn(process.execPath, [tsx, "scripts/dagger-call.ts", "execute", "--workflow", "one-slot", "--config", CONFIG, "--params", "SLEEP=120"], {
-      env: { ...process.env, DAGGER_DOUBLE_STATE_DIR: engine.stateDir },
-      detached: true,
-      stdio: "ignore",
-    });
+    const victim = engine.start("execute", "--workflow", "one-slot", "--config", CONFIG, "--params", "SLEEP=120");
     const lease = await until("the slot to be taken", () => {
       if (!existsSync(stateFile(engine, "one-slot"))) return undefined;
       const s = JSON.parse(readFileSync(stateFile(engine, "one-slot"), "utf8")) as { leases: { expiresAt: number }[] };
