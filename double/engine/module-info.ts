@@ -5,6 +5,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { loadModuleSource } from "../runtime/module-source.js";
 import { sdkVersion } from "../runtime/sdk-library.js";
 import { GENERATED_MARKER } from "./develop-sdk.js";
+import { checkModuleEngineVersion } from "./engine-version.js";
 import { sha256, toPascal } from "../util.js";
 
 /** Bumped when the double changes how it runs modules: registrations and function results are keyed by it. */
@@ -38,6 +39,7 @@ export interface DependencyInfo {
 
 interface DaggerJson {
   name?: string;
+  engineVersion?: string;
   source?: string;
   sdk?: { source?: string } | string;
   dependencies?: { name?: string; source?: string; pin?: string }[];
@@ -62,6 +64,7 @@ export function readModuleInfo(moduleDir: string, ancestors: string[] = []): Mod
   if (ancestors.includes(dir)) throw new Error(`engine double: module dependency cycle: ${[...ancestors, dir].join(" -> ")}`);
   const config = JSON.parse(readFileSync(configPath, "utf8")) as DaggerJson;
   if (!config.name) throw new Error(`engine double: ${configPath} has no "name"`);
+  checkModuleEngineVersion(config.engineVersion);
   const sdk = typeof config.sdk === "string" ? config.sdk : config.sdk?.source;
   if (sdk !== "typescript") throw new Error(`engine double: only TypeScript modules are supported (sdk: ${JSON.stringify(sdk)})`);
   const sourceDir = resolve(dir, config.source ?? ".");
