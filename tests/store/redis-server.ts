@@ -21,7 +21,7 @@ export function requireRedisServer(): void {
   }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -61,24 +61,30 @@ export class RedisServer {
     readonly port: number,
     readonly dir: string,
     readonly password: string | undefined,
+    /** More redis-server arguments (replication, cluster mode), kept for restarts. */
+    private extraArgs: string[],
   ) {}
 
-  static async start(options: { password?: string } = {}): Promise<RedisServer> {
+  static async start(options: { password?: string; args?: string[] } = {}): Promise<RedisServer> {
     requireRedisServer();
     const dir = mkdtempSync(join(tmpdir(), "cb-redis-"));
     // Another process may take the port between the probe and the server's bind: try again.
     for (let attempt = 0; attempt < 5; attempt++) {
-      const server = new RedisServer(await freePort(), dir, options.password);
+      const server = new RedisServer(await freePort(), dir, options.password, options.args ?? []);
       if (await server.launch()) return server;
     }
     throw new Error("could not start redis-server on a free port after 5 attempts");
   }
 
-  /** Starts the server process (again) on this port; false if it did not come up. */
-  async launch(): Promise<boolean> {
-    const args = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir];
-    if (this.password !== undefined) args.push("--requirepass", this.password);
-    const child = spawn(REDIS_SERVER, args, { stdio: "ignore" });
+  /**
+   * Starts the server process (again) on this port; false if it did not come up. `args`
+   * replace the extra arguments given at start, e.g. to bring a killed primary back as a replica.
+   */
+  async launch(args: string[] = this.extraArgs): Promise<boolean> {
+    this.extraArgs = args;
+    const argv = ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", this.dir, ...args];
+    if (this.password !== undefined) argv.push("--requirepass", this.password);
+    const child = spawn(REDIS_SERVER, argv, { stdio: "ignore" });
     this.process = child;
     let exited = false;
     child.once("exit", () => {
@@ -91,6 +97,10 @@ export class RedisServer {
     }
     this.kill();
     return false;
+  }
+
+  get running(): boolean {
+    return this.process !== null;
   }
 
   get pid(): number {
