@@ -67,7 +67,10 @@ export interface EngineDouble {
   readonly unimplemented: ReadonlySet<string>;
   /** Run a GraphQL query as a client (validated against the schema). */
   query(query: string, variables?: Record<string, unknown>): Promise<QueryResult>;
+  /** The module's typedefs, as the engine gets them from the SDK's moduleTypes. */
   typedefs(): Promise<ModuleV>;
+  /** The typedefs the module's own process registers (the SDK's Register step; uncached): to cross-check `typedefs()`. */
+  registeredByModule(): Promise<ModuleV>;
   mainObject(): Promise<ObjectTypeDefV>;
   /**
    * Call a function of the main object. `fn` may be camelCase or kebab-case. Arguments
@@ -251,6 +254,7 @@ export async function startEngineDouble(options: EngineDoubleOptions = {}): Prom
     unimplemented: server.unimplemented,
     query: (q, variables) => server.run(q, clientSession, variables),
     typedefs: () => runtime.typedefs(),
+    registeredByModule: () => runtime.registeredByModule(),
     mainObject: () => runtime.object(info.mainObject),
     async call(fnName, args = {}, opts = {}) {
       const main = await runtime.object(info.mainObject);

@@ -9,7 +9,7 @@ import { checkModuleEngineVersion } from "./engine-version.js";
 import { sha256, toPascal } from "../util.js";
 
 /** Bumped when the double changes how it runs modules: registrations and function results are keyed by it. */
-export const DOUBLE_RUNTIME_VERSION = "2";
+export const DOUBLE_RUNTIME_VERSION = "3";
 
 export interface ModuleInfo {
   /** The directory holding dagger.json. */

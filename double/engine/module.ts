@@ -1,7 +1,8 @@
-// Drives a module through the SDK's real entrypoint in its own process (registration,
-// constructor, function calls) and caches function results like the engine: by default
-// for 7 days (or the registered time-to-live) across processes sharing the state dir,
-// per session (one double process) for `cache: "session"`, never for `cache: "never"`.
+// A module's typedefs come from the SDK's moduleTypes (its introspector over src/ alone, no
+// module code run), as a v0.21 engine gets them; its constructor and functions run through the
+// SDK's real entrypoint in the module's own process. Function results are cached like the
+// engine's: by default for 7 days (or the registered time-to-live) across processes sharing the
+// state dir, per session (one double process) for `cache: "session"`, never for `cache: "never"`.
 // Errors are never cached.
 import { spawn, type ChildProcess } from "node:child_process";
 import { isObjectType } from "graphql";
@@ -12,6 +13,7 @@ import { DependencyScope } from "./dependencies.js";
 import type { Engine } from "./engine.js";
 import { DOUBLE_RUNTIME_VERSION, readModuleInfo, type ModuleInfo } from "./module-info.js";
 import { buildModule, moduleProcessEnv, type ModuleBuild } from "../runtime/build.js";
+import { moduleTypesEnv, prepareModuleTypes } from "../runtime/introspector.js";
 import { GENERATED_MARKER, sdkDistDir } from "./develop-sdk.js";
 import type { DoubleServer } from "./server.js";
 import type { FunctionCallCtx, ResolverEnv } from "./session.js";
@@ -124,7 +126,7 @@ export class ModuleRuntime {
     return this.built;
   }
 
-  /** The module's typedefs, as its own registration sends them (cached by source digest). */
+  /** The module's typedefs, as the SDK's moduleTypes registers them (cached by source digest). */
   typedefs(): Promise<ModuleV> {
     if (!this.registration) {
       this.registration = (async () => {
@@ -144,7 +146,7 @@ export class ModuleRuntime {
     return this.registration;
   }
 
-  /** The module's typedefs as its registration sent them (cached by source digest). */
+  /** The module's typedefs as moduleTypes registered them (cached by source digest). */
   private async registered(): Promise<ModuleV> {
     const cacheFile = join(registrationCacheDir(this.engine, this.registrationCache), `${this.info.digest}.json`);
     if (existsSync(cacheFile)) {
@@ -154,13 +156,72 @@ export class ModuleRuntime {
         // unreadable: register again
       }
     }
-    const json = await this.spawnCall("", "", "null", []);
-    const id = JSON.parse(json) as unknown;
-    if (typeof id !== "string") throw new Error(`engine double: registration returned ${json.slice(0, 200)}, not a module ID`);
-    const mod = decodeId(id, "Module");
-    if (mod.t !== "Module") throw new Error("engine double: registration did not return a Module");
-    writeFileAtomic(cacheFile, JSON.stringify(mod.def));
-    return mod.def;
+    const mod = await this.moduleTypes();
+    writeFileAtomic(cacheFile, JSON.stringify(mod));
+    return mod;
+  }
+
+  /**
+   * The SDK's introspector over the module's src/ alone (runtime/introspector.ts): it registers
+   * what it scanned through a session of its own and writes the module's ID to a file. Nothing is
+   * built or installed, so a module that cannot run still loads, as on the engine, and fails at
+   * its first function call.
+   */
+  private async moduleTypes(): Promise<ModuleV> {
+    const scope = await this.dependencyScope();
+    const run = await prepareModuleTypes({
+      moduleDir: this.info.dir,
+      sourceSubpath: relative(this.info.dir, this.info.sourceDir) || ".",
+      moduleName: this.info.name,
+      ...(scope ? { dependencyBindings: generateDependencyBindings(scope, this.info.name) } : {}),
+    });
+    const token = this.server.openSession({ kind: "function", caller: "moduleTypes", namespace: this.info.namespace, ...(scope ? { scope } : {}) });
+    try {
+      const env = moduleTypesEnv(run, { DAGGER_SESSION_PORT: String(this.server.port), DAGGER_SESSION_TOKEN: token });
+      const { code, output } = await this.runToExit(run.command, env, "moduleTypes");
+      if (code !== 0) {
+        throw new Error(
+          `failed to initialize module: process "ts-introspector ${run.command.args.slice(1).join(" ")}" did not complete successfully: exit code: ${code}\n${output.trim()}`,
+        );
+      }
+      return moduleOfId(readFileSync(run.outputFile, "utf8"), "moduleTypes");
+    } finally {
+      this.server.closeSession(token);
+      run.remove();
+    }
+  }
+
+  /**
+   * The typedefs the module's own process registers (the SDK's Register step in its entrypoint,
+   * which engines before moduleTypes used). Not cached and not what the double serves: kept so a
+   * test can check that moduleTypes gives this module the same typedefs.
+   */
+  async registeredByModule(): Promise<ModuleV> {
+    return moduleOfId(await this.spawnCall("", "", "null", []), "registration");
+  }
+
+  /** Runs a process of the module's to its end, killed with the runtime; its output's tail for errors. */
+  private runToExit(command: { file: string; args: string[]; cwd: string }, env: Record<string, string>, label: string): Promise<{ code: number | null; output: string }> {
+    return new Promise((res, rej) => {
+      const child = spawn(command.file, command.args, { cwd: command.cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+      this.children.add(child);
+      let output = "";
+      const collect = (b: Buffer) => {
+        const s = b.toString("utf8");
+        if (this.verbose) process.stderr.write(`[${this.info.name} ${label}] ${s}`);
+        output = (output + s).slice(-64 * 1024);
+      };
+      child.stdout.on("data", collect);
+      child.stderr.on("data", collect);
+      child.on("error", (e) => {
+        this.children.delete(child);
+        rej(new Error(`engine double: cannot start ${label}: ${e.message}`));
+      });
+      child.on("close", (code) => {
+        this.children.delete(child);
+        res({ code, output });
+      });
+    });
   }
 
 
@@ -399,6 +460,15 @@ function normaliseIdsInVal(v: unknown): unknown {
     return out;
   }
   return v;
+}
+
+/** The module typedefs a module ID (JSON text, as the SDK writes or returns it) holds. */
+function moduleOfId(json: string, from: string): ModuleV {
+  const id = JSON.parse(json) as unknown;
+  if (typeof id !== "string") throw new Error(`engine double: ${from} returned ${json.slice(0, 200)}, not a module ID`);
+  const mod = decodeId(id, "Module");
+  if (mod.t !== "Module") throw new Error(`engine double: ${from} did not return a Module`);
+  return mod.def;
 }
 
 export function errorMessage(e: unknown): string {

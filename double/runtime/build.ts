@@ -49,7 +49,7 @@ export function buildCacheDir(): string {
 }
 
 /** A directory written under a temporary name and renamed into place; a concurrent winner is kept. */
-async function once(final: string, make: (tmp: string) => Promise<void>): Promise<void> {
+export async function once(final: string, make: (tmp: string) => Promise<void>): Promise<void> {
   if (existsSync(final)) return;
   const tmp = `${final}.tmp-${randomHex(6)}`;
   mkdirSync(tmp, { recursive: true });
@@ -77,7 +77,7 @@ function run(file: string, args: string[], cwd: string, env: Record<string, stri
   });
 }
 
-function baseEnv(t: Toolchain): Record<string, string> {
+export function baseEnv(t: Toolchain): Record<string, string> {
   const env: Record<string, string> = {
     PATH: `${t.nodeBinDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
     HOME: process.env["HOME"] ?? "/root",

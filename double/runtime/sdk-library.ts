@@ -68,6 +68,44 @@ export function getTracer(name?: string): unknown
 `;
 }
 
+/**
+ * The core.d.ts of the package the introspector scans beside (tsutils/module/core.d.ts, v0.21.8,
+ * as the engine embeds it): only enough for TypeScript to resolve ./core.js. It declares no
+ * `generate` and types `func` by an alias, as the engine's does; the scanner reads decorators
+ * from the syntax, not from these types.
+ */
+export function introspectorCoreDts(): string {
+  return `export type ConnectOpts = {
+  Workdir?: string
+  LogOutput?: unknown
+}
+
+export type CallbackFct = (client: unknown) => Promise<void>
+
+export function connection(
+  cb: () => Promise<void>,
+  opts?: ConnectOpts,
+): Promise<void>
+export function connect(cb: CallbackFct, opts?: ConnectOpts): Promise<void>
+export class Context {}
+
+export type ArgumentOptions = {
+  defaultPath?: string
+  ignore?: string[]
+}
+
+export function func(alias?: string): MethodDecorator
+export function check(): MethodDecorator
+export function argument(opts?: ArgumentOptions): ParameterDecorator
+export function object(): ClassDecorator
+export function field(alias?: string): PropertyDecorator
+export function enumType(): ClassDecorator
+export function entrypoint(files: string[]): Promise<void>
+
+export function getTracer(name?: string): unknown
+`;
+}
+
 /** core.js: the npm SDK bundled with typescript external (build.ts caches it by SDK version). */
 export async function coreJs(): Promise<string> {
   const esbuild = await import("esbuild");

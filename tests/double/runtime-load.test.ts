@@ -1,9 +1,12 @@
-// The double loads a module the way the engine's TypeScript runtime does (double/runtime/), so
-// each way a module can fail to load on an engine fails here too: a value import of a name the
+// The double runs a module the way the engine's TypeScript runtime does (double/runtime/), so
+// each way a module can fail to run on an engine fails here too: a value import of a name the
 // generated sdk/ does not export, a package src/ imports that only devDependencies hold (the
 // runtime installs with --omit=dev), and a root postinstall that needs files the runtime has not
-// copied in yet (only package.json, the lockfile and .npmrc are there during the install).
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+// copied in yet (only package.json, the lockfile and .npmrc are there during the install). Since
+// v0.21 the engine loads a module's typedefs without its runtime (the SDK's moduleTypes, see
+// module-types.test.ts) and builds the runtime at the first call, so such a module loads, lists
+// its functions, and fails at its first function call.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -11,7 +14,7 @@ import { startEngineDouble, type EngineDouble } from "../../double/index.js";
 import { rewritePackageJson } from "../../double/runtime/package-json.js";
 import { indexTs, SDK_INDEX_VALUES, telemetryTs } from "../../double/runtime/sdk-library.js";
 import { rewriteTsconfig } from "../../double/runtime/tsconfig.js";
-import { tempStateDir, toyModule } from "./helpers/env.js";
+import { editJson, tempStateDir, toyVariant } from "./helpers/env.js";
 
 let double: EngineDouble | undefined;
 
@@ -20,57 +23,46 @@ afterEach(async () => {
   double = undefined;
 });
 
-/** A copy of the toy module outside this repository, changed by `edit`. */
-function variant(edit: (dir: string) => void): string {
-  const dir = join(mkdtempSync(join(tmpdir(), "dd-variant-")), "toy-module");
-  cpSync(toyModule, dir, { recursive: true });
-  edit(dir);
-  return dir;
-}
-
-function editJson(path: string, edit: (doc: Record<string, unknown>) => void): void {
-  const doc = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-  edit(doc);
-  writeFileSync(path, JSON.stringify(doc, null, 2));
-}
-
-async function register(moduleDir: string): Promise<unknown> {
+/** Loads the module (its typedefs, which need no runtime), then calls a function that touches nothing. */
+async function loadThenCall(moduleDir: string): Promise<unknown> {
   double = await startEngineDouble({ stateDir: tempStateDir("load"), moduleDir, registrationCacheDir: mkdtempSync(join(tmpdir(), "dd-reg-")) });
-  return double.typedefs();
+  const main = await double.mainObject();
+  expect(main.functions.map((f) => f.name)).toContain("hello");
+  return (await double.call("hello", { name: "toy" })).value;
 }
 
-describe("loading a module as the runtime does", () => {
+describe("running a module as the runtime does", () => {
   it("fails on a value import of a name the generated sdk/ does not export", async () => {
-    const dir = variant((d) => {
+    const dir = toyVariant((d) => {
       const file = join(d, "src", "index.ts");
       const text = readFileSync(file, "utf8");
       writeFileSync(file, `import { ExecError } from "@dagger.io/dagger";\nexport const isExecError = (e: unknown) => e instanceof ExecError;\n${text}`);
     });
-    await expect(register(dir)).rejects.toThrow(/does not provide an export named 'ExecError'/);
+    await expect(loadThenCall(dir)).rejects.toThrow(/does not provide an export named 'ExecError'/);
   }, 180_000);
 
   it("fails on a package that src/ imports but only devDependencies hold", async () => {
-    const dir = variant((d) => {
+    const dir = toyVariant((d) => {
       editJson(join(d, "package.json"), (pkg) => (pkg["devDependencies"] = { "is-number": "7.0.0" }));
       const file = join(d, "src", "index.ts");
       writeFileSync(file, `import isNumber from "is-number";\nexport const numeric = isNumber;\n${readFileSync(file, "utf8")}`);
     });
-    await expect(register(dir)).rejects.toThrow(/Cannot find (package|module) 'is-number'/);
+    await expect(loadThenCall(dir)).rejects.toThrow(/Cannot find (package|module) 'is-number'/);
   }, 180_000);
 
   it("fails on a root postinstall that needs files beside package.json and the lockfile", async () => {
-    const dir = variant((d) => {
+    const dir = toyVariant((d) => {
       editJson(join(d, "package.json"), (pkg) => (pkg["scripts"] = { postinstall: "node scripts/setup.mjs" }));
       // The script exists in the module; the runtime has not copied it in when the install runs.
       mkdirSync(join(d, "scripts"));
       writeFileSync(join(d, "scripts", "setup.mjs"), "console.log('set up');\n");
     });
-    await expect(register(dir)).rejects.toThrow(/npm install --omit=dev" did not complete successfully[\s\S]*scripts\/setup\.mjs/);
+    await expect(loadThenCall(dir)).rejects.toThrow(/npm install --omit=dev" did not complete successfully[\s\S]*scripts\/setup\.mjs/);
   }, 180_000);
 
-  it("loads the unchanged module", async () => {
-    const mod = (await register(variant(() => {}))) as { description: string };
-    expect(mod.description).toMatch(/toy Dagger module/);
+  it("runs the unchanged module", async () => {
+    expect(await loadThenCall(toyVariant(() => {}))).toBe("hello, toy");
+    expect((await double!.typedefs()).description).toMatch(/toy Dagger module/);
   }, 180_000);
 });
 

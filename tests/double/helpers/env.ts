@@ -1,5 +1,5 @@
 // Shared bits for the engine double's own tests.
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,20 @@ export const registrationCache = join(tmpdir(), "dagger-double-test-registration
 
 export function tempStateDir(label = "state"): string {
   return mkdtempSync(join(tmpdir(), `dagger-double-${label}-`));
+}
+
+/** A copy of the toy module outside this repository (so no .gitignore applies), changed by `edit`. */
+export function toyVariant(edit: (dir: string) => void): string {
+  const dir = join(mkdtempSync(join(tmpdir(), "dd-variant-")), "toy-module");
+  cpSync(toyModule, dir, { recursive: true });
+  edit(dir);
+  return dir;
+}
+
+export function editJson(path: string, edit: (doc: Record<string, unknown>) => void): void {
+  const doc = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+  edit(doc);
+  writeFileSync(path, JSON.stringify(doc, null, 2));
 }
 
 export interface ExecLogLine {
