@@ -47,10 +47,12 @@ import {
   rotate,
   spread,
 } from "./lib/measure.js";
+import { printSmokeNotice, runSize, SMOKE } from "./lib/smoke.js";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
-const BATCH_MS = Number(process.env.BENCH_BATCH_MS ?? 30);
-const WARMUP_MS = 300;
+const ROUNDS = runSize("BENCH_ROUNDS", 21, 1);
+const BATCH_MS = runSize("BENCH_BATCH_MS", 30, 1);
+/** At least one warm-up batch runs however short this is: it sizes the batches. */
+const WARMUP_MS = SMOKE ? 1 : 300;
 const T0 = Date.UTC(2026, 0, 1);
 const BREAKER = "deploy-prod";
 const CALL_MS = 10_000;
@@ -382,6 +384,7 @@ function coreSection(): string {
 async function main(): Promise<void> {
   const started = Date.now();
   console.log(`# Concurrency limit: state operations per call, and the core's lease bookkeeping`);
+  printSmokeNotice();
   console.log(`\n${machineLine()}.`);
   const ops = await opsSection();
   console.log(`\n## State operations per call (virtual time, seeded; counted, not timed)\n`);

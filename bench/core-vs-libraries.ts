@@ -35,10 +35,12 @@ import {
   rotate,
   spread,
 } from "./lib/measure.js";
+import { printSmokeNotice, runSize, SMOKE } from "./lib/smoke.js";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 21);
-const BATCH_MS = Number(process.env.BENCH_BATCH_MS ?? 25);
-const WARMUP_MS = 300;
+const ROUNDS = runSize("BENCH_ROUNDS", 21, 1);
+const BATCH_MS = runSize("BENCH_BATCH_MS", 25, 1);
+/** At least one warm-up batch runs however short this is: it sizes the batches. */
+const WARMUP_MS = SMOKE ? 1 : 300;
 
 const failure = new Error("boom");
 /** The protected work: an async no-op. One shared error object keeps stack capture out of the numbers. */
@@ -242,6 +244,7 @@ async function runScenario(scenario: Scenario): Promise<{ table: string; problem
 
 async function main(): Promise<void> {
   console.log(`# Core vs libraries: cost per protected call`);
+  printSmokeNotice();
   console.log(`\n${machineLine()}; ${ROUNDS} interleaved rounds per scenario, batches of ~${BATCH_MS} ms, after ${WARMUP_MS} ms warm-up per variant.`);
   console.log(`Ratios are medians of per-round ratios against the baseline measured in the same round.\n`);
   const problems: string[] = [];

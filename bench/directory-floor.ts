@@ -29,12 +29,17 @@ import type { StateRequest, StateResponse } from "../lib/store/request.js";
 import { STATE_OP_PROGRAM } from "../lib/store/volume/state-op-program.generated.js";
 import { fixed, machineLine, markdownTable, median, ratio, relativeSpread, spread } from "./lib/measure.js";
 import { FLOOR_SCRIPT } from "./lib/floor-script.js";
+import { printSmokeNotice, runSize } from "./lib/smoke.js";
 
 const run = promisify(execFile);
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-/** Operations per batch, shared out among the workers so every concurrency does the same work. */
-const OPS = Number(process.env.BENCH_OPS ?? 16);
+const ROUNDS = runSize("BENCH_ROUNDS", 3, 1);
+/**
+ * Operations per batch, shared out among the workers so every concurrency does the same work
+ * (rounded up to a multiple of the workers). Smoke mode keeps two, so that a record repeated on
+ * the same breaker is still checked.
+ */
+const OPS = runSize("BENCH_OPS", 16, 2);
 const WORKERS = [1, 2, 8];
 const BREAKER = "bench-counter";
 
@@ -180,6 +185,7 @@ async function main(): Promise<void> {
       }
     }
     console.log(`# Directory floor: one process per operation under flock`);
+    printSmokeNotice();
     console.log(`\n${machineLine()}; ${ROUNDS} rounds alternating the variants, ${OPS} operations per batch shared among the workers.\n`);
     console.log(
       markdownTable(["workers", "variant", "ops/s (median)", "spread p25–p75", "ms per op", "× floor", "lost updates"], rows, 2),

@@ -36,9 +36,12 @@ import {
   rotate,
   spread,
 } from "./lib/measure.js";
+import { printSmokeNotice, runSize, SMOKE } from "./lib/smoke.js";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
-const BATCH_MS = Number(process.env.BENCH_BATCH_MS ?? 30);
+const ROUNDS = runSize("BENCH_ROUNDS", 15, 1);
+const BATCH_MS = runSize("BENCH_BATCH_MS", 30, 1);
+/** At least one warm-up batch runs however short this is: it sizes the batches. */
+const WARMUP_MS = SMOKE ? 1 : 200;
 const T0 = Date.UTC(2026, 0, 1);
 
 const okOutcome = { ok: true, durationMs: 1200 };
@@ -138,7 +141,7 @@ function protectedCall(c: Config): void {
 function measure<C>(configs: C[], work: (c: C) => void): Map<C, number[]> {
   const sizes = new Map<C, number>();
   for (const c of configs) {
-    const until = Date.now() + 200;
+    const until = Date.now() + WARMUP_MS;
     let perCall = Number.POSITIVE_INFINITY;
     let n = 1;
     while (Date.now() < until) {
@@ -244,6 +247,7 @@ function directorySweep(root: string, counts: number[]): string {
 
 function main(): void {
   console.log(`# State growth: size and per-call store work`);
+  printSmokeNotice();
   console.log(`\n${machineLine()}; ${ROUNDS} interleaved rounds per sweep, batches of ~${BATCH_MS} ms after a warm-up.`);
   console.log(`"µs per call" is one protected call as a store does it: acquire and record, each parse + transition + serialise.`);
   console.log(`"× " columns are medians of per-round ratios to the first row, measured in the same round.\n`);

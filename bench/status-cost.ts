@@ -54,10 +54,12 @@ import {
   rotate,
   spread,
 } from "./lib/measure.js";
+import { printSmokeNotice, runSize, SMOKE } from "./lib/smoke.js";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
-const BATCH_MS = Number(process.env.BENCH_BATCH_MS ?? 40);
-const WARMUP_MS = 250;
+const ROUNDS = runSize("BENCH_ROUNDS", 15, 1);
+const BATCH_MS = runSize("BENCH_BATCH_MS", 40, 1);
+/** At least one call of each variant runs however short this is. */
+const WARMUP_MS = SMOKE ? 1 : 250;
 const SIZES = [1, 100, 1000];
 const T0 = Date.UTC(2026, 0, 1);
 const DAY = 86_400_000;
@@ -382,6 +384,7 @@ async function main(): Promise<void> {
     for (const v of setups[0]!.variants) if (v.render) outputs.set(v.breakers, await outputSizes(v));
 
     console.log(`# Cost of status with 1, 100 and 1000 breakers, per store`);
+    printSmokeNotice();
     console.log(`\n${machineLine()}; ${ROUNDS} interleaved rounds, batches of ~${BATCH_MS} ms after ${WARMUP_MS} ms warm-up per variant.`);
     console.log(`One status = read every breaker + status table + status JSON + metrics, from one read.`);
     console.log(`"× floor" is the median of per-round ratios to the same store's read of 1 breaker (no rendering), in the same round;`);

@@ -24,7 +24,8 @@
  *
  * Knobs: BENCH_ROUNDS (3, cache-volume section), BENCH_VOLUME_PAIRS (pairs per process per
  * round, 2), BENCH_REDIS_ROUNDS (5), BENCH_REDIS_PAIRS (300), BENCH_CALLS (3 of each kind),
- * BENCH_ONLY (comma-separated: volume, redis, execs).
+ * BENCH_ONLY (comma-separated: volume, redis, execs). BENCH_SMOKE=1: one round of each, 1 volume
+ * pair, 5 Redis pairs, 1 call of each kind, volume processes 1 and 2 only.
  */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -42,18 +43,25 @@ import { CONFIG, isStateExec } from "../tests/e2e/harness.js";
 import { RedisServer } from "../tests/store/redis-server.js";
 import { fixed, machineLine, markdownTable, median, ratio, relativeSpread, spread } from "./lib/measure.js";
 import { FLOOR_SCRIPT } from "./lib/floor-script.js";
+import { printSmokeNotice, runSize, SMOKE } from "./lib/smoke.js";
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const VOLUME_PAIRS = Number(process.env.BENCH_VOLUME_PAIRS ?? 2);
-const REDIS_PAIRS = Number(process.env.BENCH_REDIS_PAIRS ?? 300);
+const ROUNDS = runSize("BENCH_ROUNDS", 3, 1);
+const VOLUME_PAIRS = runSize("BENCH_VOLUME_PAIRS", 2, 1);
+const REDIS_PAIRS = runSize("BENCH_REDIS_PAIRS", 300, 5);
 /** Redis batches are short (a fraction of a second), so they get more rounds. */
-const REDIS_ROUNDS = Number(process.env.BENCH_REDIS_ROUNDS ?? 5);
-const CALLS = Number(process.env.BENCH_CALLS ?? 3);
+const REDIS_ROUNDS = runSize("BENCH_REDIS_ROUNDS", 5, 1);
+const CALLS = runSize("BENCH_CALLS", 3, 1);
 const ONLY = new Set((process.env.BENCH_ONLY ?? "volume,redis,execs").split(",").map((s) => s.trim()));
 const PROCESSES = [1, 2, 8];
+/**
+ * Smoke mode leaves out 8 volume processes: each is tsx with its own engine double, and starting
+ * eight takes 15 s on 2 cores, while 2 already share the breaker and the lock. Redis keeps 8 (its
+ * workers start in milliseconds), so its many CAS conflicts are still checked.
+ */
+const VOLUME_PROCESSES = SMOKE ? [1, 2] : PROCESSES;
 const BREAKER = "shared";
 const VOLUME = "bench-throughput";
 
@@ -201,7 +209,7 @@ async function volumeSection(root: string): Promise<void> {
   const row = (p: number, v: string) => rows.get(`${p}:${v}`) ?? rows.set(`${p}:${v}`, emptyRow()).get(`${p}:${v}`)!;
 
   // Loaded once for every process count; each count opens a fresh state dir on the first p.
-  const all = await startWorkers(Math.max(...PROCESSES), (i) =>
+  const all = await startWorkers(Math.max(...VOLUME_PROCESSES), (i) =>
     spawn(process.execPath, [tsxCli, "--no-deprecation", script, VOLUME, BREAKER, String(i)], {
       cwd: repoRoot,
       env: process.env,
@@ -209,7 +217,7 @@ async function volumeSection(root: string): Promise<void> {
     }),
   );
   try {
-    for (const p of PROCESSES) {
+    for (const p of VOLUME_PROCESSES) {
       const stateDir = mkdtempSync(join(root, `double-${p}-`));
       const workers = all.slice(0, p);
       const opened = await Promise.all(workers.map((w) => w.ask<{ opened?: boolean }>(`open ${stateDir}`)));
@@ -246,7 +254,7 @@ async function volumeSection(root: string): Promise<void> {
 
   const table: string[][] = [];
   let lost = 0;
-  for (const p of PROCESSES) {
+  for (const p of VOLUME_PROCESSES) {
     for (const [v, name] of [
       ["floor", "floor: flock + node -e counter"],
       ["store", "VolumeStateStore via SDK + double (acquire/record)"],
@@ -484,7 +492,9 @@ async function main(): Promise<void> {
   const root = mkdtempSync(join(tmpdir(), "cb-bench-stores-"));
   mkdirSync(root, { recursive: true });
   const load = () => loadavg().map((n) => n.toFixed(1)).join(" ");
-  console.log(`# Store throughput\n\n${machineLine()}; load average ${load()} at start.\n`);
+  console.log(`# Store throughput`);
+  printSmokeNotice();
+  console.log(`\n${machineLine()}; load average ${load()} at start.\n`);
   const started = Date.now();
   try {
     for (const [name, section] of [
