@@ -16,7 +16,8 @@ import { loadCalls } from "./load-calls.js";
  * Circuit breakers for Dagger pipelines. Runs workflows from a YAML config, or any container
  * of yours, under a named breaker: closed lets calls through and counts failures, open fails
  * fast and says when it will probe again, half-open lets a few probes test recovery. State is
- * shared through a cache volume by every call on the engine.
+ * shared through a cache volume by every call on the engine, or through Redis (one server,
+ * Sentinel or Cluster) by runners on many engines.
  */
 @object()
 export class CircuitBreaker {
@@ -28,6 +29,12 @@ export class CircuitBreaker {
   redisTls?: boolean;
   redisFailurePolicy?: string;
   redisKeyTtl?: number;
+  redisSentinels?: string[];
+  redisMasterName?: string;
+  redisSentinelPassword?: Secret;
+  redisClusterNodes?: string[];
+  redisMinReplicas?: number;
+  redisFailoverTimeout?: number;
 
   constructor(
     /**
@@ -40,11 +47,15 @@ export class CircuitBreaker {
     redis?: Service,
     /** Address of a Redis to keep state in instead, e.g. redis://redis.internal:6379/0 (rediss:// for TLS). */
     redisUrl?: string,
-    /** Password of that Redis. */
+    /** Password of that Redis (of every node, behind Sentinel or in a Cluster). */
     redisPassword?: Secret,
-    /** Connect to Redis with TLS. */
+    /** Connect to Redis with TLS (to the Sentinels too). */
     redisTls?: boolean,
-    /** When Redis is down or slower than 2 s: "fail-closed" (default: calls fail) or "fail-open" (calls run unprotected). */
+    /**
+     * When Redis is down, slower than 2 s, or (Sentinel, Cluster) without a primary for longer
+     * than redis-failover-timeout: "fail-closed" (default: calls fail) or "fail-open" (calls run
+     * unprotected).
+     */
     redisFailurePolicy?: string,
     /**
      * Seconds after its last write that a breaker's Redis key expires, so breakers nobody uses
@@ -53,6 +64,34 @@ export class CircuitBreaker {
      * could vanish while open. Breakers tripped or disabled by hand never expire.
      */
     redisKeyTtl?: number,
+    /**
+     * Sentinels watching a Redis primary and its replicas, as HOST:PORT (26379 when no port),
+     * e.g. 10.0.0.5:26379,10.0.0.6:26379,10.0.0.7:26379: state is kept on whichever node they
+     * name primary, and found again after a failover. Needs redis-master-name.
+     */
+    redisSentinels?: string[],
+    /** The name the Sentinels monitor the primary under (sentinel monitor NAME ... in sentinel.conf). */
+    redisMasterName?: string,
+    /** Password of the Sentinels themselves, when they have one (the data nodes' is redis-password). */
+    redisSentinelPassword?: Secret,
+    /**
+     * Nodes of a Redis Cluster to keep state in, as HOST:PORT (6379 when no port); one reachable
+     * node is enough to learn the rest. All breakers live in one hash slot.
+     */
+    redisClusterNodes?: string[],
+    /**
+     * Replicas that must acknowledge each state write (Redis WAIT) before it counts as done
+     * (default: none). With 1 or more, what a call was told happened survives the primary's loss;
+     * a write too few replicas acknowledge within the request's time fails the call under
+     * redis-failure-policy.
+     */
+    redisMinReplicas?: number,
+    /**
+     * Sentinel or Cluster only: seconds a call waits for a new primary while a failover is under
+     * way, before redis-failure-policy applies (default: 60, enough for a failover with Redis's
+     * default timeouts).
+     */
+    redisFailoverTimeout?: number,
   ) {
     this.stateVolume = stateVolume;
     this.redis = redis;
@@ -61,6 +100,12 @@ export class CircuitBreaker {
     this.redisTls = redisTls;
     this.redisFailurePolicy = redisFailurePolicy;
     this.redisKeyTtl = redisKeyTtl;
+    this.redisSentinels = redisSentinels;
+    this.redisMasterName = redisMasterName;
+    this.redisSentinelPassword = redisSentinelPassword;
+    this.redisClusterNodes = redisClusterNodes;
+    this.redisMinReplicas = redisMinReplicas;
+    this.redisFailoverTimeout = redisFailoverTimeout;
   }
 
   /**

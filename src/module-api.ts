@@ -20,6 +20,17 @@ export interface StoreChoice {
   redisFailurePolicy?: string;
   /** Seconds after its last write that a breaker's Redis key expires; unset: never. */
   redisKeyTtl?: number;
+  /** HOST:PORT of each Sentinel watching the primary. */
+  redisSentinels?: string[];
+  /** The name the Sentinels monitor the primary under. */
+  redisMasterName?: string;
+  redisSentinelPassword?: Secret;
+  /** HOST:PORT of Cluster nodes to learn the cluster from. */
+  redisClusterNodes?: string[];
+  /** Replicas that must acknowledge each write (WAIT); unset or 0: none. */
+  redisMinReplicas?: number;
+  /** Seconds a request waits for a new primary during a failover (Sentinel or Cluster). */
+  redisFailoverTimeout?: number;
 }
 
 /** One workflow run asked for by `execute` or `run`. */

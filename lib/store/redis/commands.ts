@@ -1,5 +1,9 @@
-import type { Redis } from "ioredis";
+import { createHash } from "node:crypto";
+import type { Cluster, Redis } from "ioredis";
 import { RedisCommandError } from "./errors.js";
+
+/** A connection to one server or Sentinel-managed primary, or a Cluster client: they take the same commands. */
+export type RedisClient = Redis | Cluster;
 
 /**
  * Everything the store sends to Redis. Replies are checked, never trusted; a command that
@@ -34,6 +38,8 @@ return out
  * means an equal state, so a write based on it is correct even if the key changed and changed
  * back in between. On a conflict it returns the server time and the text that won, so the
  * caller can retry without another read.
+ * Writing the text a key already holds changes nothing but puts the key in the replication
+ * stream after this connection's position, so a WAIT that follows covers it.
  * The key's expiry is set in the same script, so a written state never exists without it; a
  * plain SET also clears an expiry, which is what a write without a TTL should do.
  * KEYS: breaker key, names set. ARGV: expected present ("1"/"0"), expected text, new text, name,
@@ -84,14 +90,16 @@ const SNAPSHOT_COMMAND = "circuitBreakerSnapshot";
 const COMPARE_AND_SET_COMMAND = "circuitBreakerCompareAndSet";
 const COMPARE_AND_DELETE_COMMAND = "circuitBreakerCompareAndDelete";
 
-export function defineScripts(redis: Redis): void {
+const COMPARE_AND_SET_SHA = createHash("sha1").update(COMPARE_AND_SET).digest("hex");
+
+export function defineScripts(redis: RedisClient): void {
   redis.defineCommand(SNAPSHOT_COMMAND, { lua: SNAPSHOT });
   redis.defineCommand(COMPARE_AND_SET_COMMAND, { numberOfKeys: 2, lua: COMPARE_AND_SET });
   redis.defineCommand(COMPARE_AND_DELETE_COMMAND, { lua: COMPARE_AND_DELETE });
 }
 
 /** A defined script, called by name. */
-async function call(redis: Redis, command: string, args: (string | number)[]): Promise<unknown> {
+async function call(redis: RedisClient, command: string, args: (string | number)[]): Promise<unknown> {
   const method: unknown = Reflect.get(redis, command);
   if (typeof method !== "function") throw new Error(`the Redis script ${command} was not defined on this connection`);
   try {
@@ -102,7 +110,7 @@ async function call(redis: Redis, command: string, args: (string | number)[]): P
 }
 
 /** The names of every breaker ever written. */
-export async function breakerNames(redis: Redis, namesKey: string): Promise<string[]> {
+export async function breakerNames(redis: RedisClient, namesKey: string): Promise<string[]> {
   let reply: unknown;
   try {
     reply = await redis.smembers(namesKey);
@@ -120,7 +128,7 @@ export interface Snapshot {
   texts: (string | null)[];
 }
 
-export async function snapshot(redis: Redis, keys: string[]): Promise<Snapshot> {
+export async function snapshot(redis: RedisClient, keys: string[]): Promise<Snapshot> {
   const reply = await call(redis, SNAPSHOT_COMMAND, [keys.length, ...keys]);
   if (!Array.isArray(reply) || reply.length > keys.length + 2) throw unexpected("snapshot", reply);
   const values: unknown[] = reply;
@@ -131,24 +139,70 @@ export async function snapshot(redis: Redis, keys: string[]): Promise<Snapshot> 
 
 export type CompareAndSetResult = { written: true } | { written: false; now: number; current: string | null };
 
-export async function compareAndSet(
-  redis: Redis,
-  keys: { breaker: string; names: string },
-  name: string,
-  expected: string | null,
-  next: string,
+export interface CompareAndSetWrite {
+  keys: { breaker: string; names: string };
+  name: string;
+  expected: string | null;
+  next: string;
   /** Seconds until the key expires; null: it never does. */
-  ttlSeconds: number | null,
-): Promise<CompareAndSetResult> {
-  const reply = await call(redis, COMPARE_AND_SET_COMMAND, [
-    keys.breaker,
-    keys.names,
-    expected === null ? "0" : "1",
-    expected ?? "",
-    next,
-    name,
-    ttlSeconds ?? 0,
-  ]);
+  ttlSeconds: number | null;
+}
+
+function compareAndSetArgs(write: CompareAndSetWrite): string[] {
+  return [
+    write.keys.breaker,
+    write.keys.names,
+    write.expected === null ? "0" : "1",
+    write.expected ?? "",
+    write.next,
+    write.name,
+    String(write.ttlSeconds ?? 0),
+  ];
+}
+
+export async function compareAndSet(redis: RedisClient, write: CompareAndSetWrite): Promise<CompareAndSetResult> {
+  return compareAndSetReply(await call(redis, COMPARE_AND_SET_COMMAND, compareAndSetArgs(write)));
+}
+
+/**
+ * The compare-and-set followed by `WAIT replicas timeoutMs` in one pipeline: both go out in one
+ * write on one connection, so the WAIT counts the replicas that have this very write (WAIT
+ * covers the connection's own last write; sent after a reconnect it would vouch for nothing).
+ * The script goes by EVALSHA, and by EVAL when the server does not know it yet.
+ * Returns the compare-and-set's result and how many replicas acknowledged it.
+ */
+export async function compareAndSetAcknowledged(
+  redis: RedisClient,
+  write: CompareAndSetWrite,
+  replicas: number,
+  timeoutMs: number,
+): Promise<{ result: CompareAndSetResult; acknowledged: number }> {
+  const args = compareAndSetArgs(write);
+  // WAIT 0 would block for ever: the limit is at least a millisecond.
+  const waitMs = Math.max(1, Math.floor(timeoutMs));
+  const send = async (bySha: boolean) => {
+    const pipeline = redis.pipeline();
+    if (bySha) pipeline.evalsha(COMPARE_AND_SET_SHA, 2, ...args);
+    else pipeline.eval(COMPARE_AND_SET, 2, ...args);
+    pipeline.wait(replicas, waitMs);
+    try {
+      return await pipeline.exec();
+    } catch (e) {
+      throw new RedisCommandError(e);
+    }
+  };
+  let replies = await send(true);
+  if (replies?.[0]?.[0]?.message.startsWith("NOSCRIPT")) replies = await send(false);
+  const [cas, wait] = replies ?? [];
+  if (!cas || !wait) throw unexpected("compare-and-set + WAIT", replies);
+  if (cas[0]) throw new RedisCommandError(cas[0]);
+  const result = compareAndSetReply(cas[1]);
+  if (wait[0]) throw new RedisCommandError(wait[0]);
+  if (typeof wait[1] !== "number") throw unexpected("WAIT", wait[1]);
+  return { result, acknowledged: wait[1] };
+}
+
+function compareAndSetReply(reply: unknown): CompareAndSetResult {
   if (!Array.isArray(reply)) throw unexpected("compare-and-set", reply);
   const values: unknown[] = reply;
   if (values[0] === 1 && values.length === 1) return { written: true };
@@ -166,7 +220,7 @@ export interface DeleteItem {
 }
 
 /** Deletes the items whose keys still hold what was judged; returns, per item, whether it was deleted. */
-export async function compareAndDelete(redis: Redis, namesKey: string, items: DeleteItem[]): Promise<boolean[]> {
+export async function compareAndDelete(redis: RedisClient, namesKey: string, items: DeleteItem[]): Promise<boolean[]> {
   if (items.length === 0) return [];
   const args = items.flatMap((i) => [i.name, i.expected === null ? "0" : "1", i.expected ?? ""]);
   const reply = await call(redis, COMPARE_AND_DELETE_COMMAND, [items.length + 1, namesKey, ...items.map((i) => i.key), ...args]);

@@ -1,23 +1,28 @@
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import { isAuthFailure } from "./errors.js";
-import { ioredisOptions, type RedisStoreOptions, type ResolvedOptions } from "./options.js";
-import { defineScripts } from "./commands.js";
+import { clusterOptions, ioredisOptions, type RedisStoreOptions, type ResolvedOptions } from "./options.js";
+import { defineScripts, type RedisClient } from "./commands.js";
 
 /**
- * One ioredis connection and the knowledge of whether it can take a command now. ioredis is
- * configured to reject rather than queue while disconnected, so before each request the store
- * waits here, up to its deadline, for the connection to be ready. The connection is opened on
- * first use, so constructing a store costs nothing and never fails on the network.
+ * One ioredis client and the knowledge of whether it can take a command now: a connection to one
+ * server, to the primary the Sentinels name (found again after a failover), or a Cluster client.
+ * ioredis is configured to reject rather than queue while disconnected, so before each request
+ * the store waits here, up to its deadline, for the client to be ready. The connection is opened
+ * on first use, so constructing a store costs nothing and never fails on the network.
  */
 export class RedisConnection {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   /** The last connection error, to explain a timeout ("ECONNREFUSED", "WRONGPASS ..."). */
   private lastError: Error | null = null;
   private closed = false;
 
   constructor(options: RedisStoreOptions, resolved: ResolvedOptions) {
-    const settings = ioredisOptions(options, resolved);
-    this.redis = "url" in options ? new Redis(options.url, settings) : new Redis(settings);
+    this.redis =
+      "clusterNodes" in options
+        ? new Cluster(options.clusterNodes, clusterOptions(options, resolved))
+        : "url" in options
+          ? new Redis(options.url, ioredisOptions(options, resolved))
+          : new Redis(ioredisOptions(options, resolved));
     defineScripts(this.redis);
     // Without a listener ioredis prints every reconnection failure; the store reports them
     // through its own errors instead.
@@ -87,6 +92,16 @@ export class RedisConnection {
     waiting.catch(() => undefined);
     this.waiting = waiting;
     return waiting;
+  }
+
+  /**
+   * Drops a connection that stopped answering and connects again: through the Sentinels, that
+   * finds the primary anew, so a request does not keep waiting on a primary that froze and was
+   * replaced. Only when ready: a client already reconnecting is left to it.
+   */
+  reconnect(): void {
+    if (this.closed || this.redis.status !== "ready") return;
+    this.redis.disconnect(true);
   }
 
   /** Drops the connection at once; commands in flight are rejected, nothing is retried. */

@@ -19,16 +19,49 @@ export class RedisUnavailableError extends Error {
     readonly operation: RedisOperation,
     readonly breaker: string | null,
     readonly detail: string,
+    /** Sentinel or Cluster: the request waited this long for a primary; null for a single server. */
+    readonly failoverTimeoutMs: number | null = null,
   ) {
+    const failClosed = operation === "acquire" ? " and the protected call was not run (failure policy: fail-closed)" : "";
+    const failOpen = operation === "acquire" ? `, or set failurePolicy "fail-open" to run calls unprotected while Redis is down` : "";
     super(
-      `the Redis state store at ${address} could not be used within ${timeoutMs} ms (${detail}), ` +
-        `so ${subject(operation, breaker)} did not happen` +
-        (operation === "acquire" ? " and the protected call was not run (failure policy: fail-closed)" : "") +
-        `. Fix: check that Redis is up and reachable from this runner at ${address}, ` +
-        `or raise timeoutMs if it is only slow` +
-        (operation === "acquire" ? `, or set failurePolicy "fail-open" to run calls unprotected while Redis is down` : "") +
-        ".",
+      failoverTimeoutMs === null
+        ? `the Redis state store at ${address} could not be used within ${timeoutMs} ms (${detail}), ` +
+            `so ${subject(operation, breaker)} did not happen${failClosed}. ` +
+            `Fix: check that Redis is up and reachable from this runner at ${address}, or raise timeoutMs if it is only slow${failOpen}.`
+        : `the Redis state store at ${address} had no primary that answered within ${failoverTimeoutMs} ms (${detail}), ` +
+            `so ${subject(operation, breaker)} did not happen${failClosed}. ` +
+            "A failover of the primary did not finish in that time, or every node is down. " +
+            `Fix: check that the nodes at ${address} are up and reachable from this runner and that one of them is a primary, ` +
+            `or raise failoverTimeoutMs if a failover takes longer there${failOpen}.`,
     );
+  }
+}
+
+/**
+ * A write reached the primary but fewer replicas than `minReplicas` acknowledged it in time.
+ * It counts as not done (the failure policy applies), because a failover now could lose it;
+ * it may still be in the state, as a write whose answer was lost may be.
+ */
+export class RedisReplicationError extends RedisUnavailableError {
+  override name = "RedisReplicationError";
+  constructor(
+    address: string,
+    operation: RedisOperation,
+    breaker: string,
+    readonly acknowledged: number,
+    readonly required: number,
+    waitedMs: number,
+  ) {
+    const detail = `only ${acknowledged} of the ${required} replica(s) it needs acknowledged the write within ${waitedMs} ms`;
+    super(address, waitedMs, operation, breaker, detail);
+    this.message =
+      `the Redis state store at ${address} wrote ${subject(operation, breaker)}, but ${detail}, so it counts as not done` +
+      (operation === "acquire" ? " and the protected call was not run (failure policy: fail-closed)" : "") +
+      ": a failover now could lose it. Fix: check that the primary's replicas are up and in sync (INFO replication; " +
+      "after a failover the new primary has one replica fewer until the old one rejoins), or lower minReplicas" +
+      (operation === "acquire" ? `, or set failurePolicy "fail-open" to run calls unprotected meanwhile` : "") +
+      ".";
   }
 }
 

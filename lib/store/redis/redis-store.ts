@@ -5,19 +5,30 @@ import { planPrune, pruneResponse, type PruneRequest } from "../prune-plan.js";
 import type { PruneResult, StateRequest, StateResponse } from "../request.js";
 import type { StateStore } from "../state-store.js";
 import { retryDelayMs } from "./backoff.js";
-import { breakerNames, compareAndDelete, compareAndSet, snapshot, type DeleteItem } from "./commands.js";
+import {
+  breakerNames,
+  compareAndDelete,
+  compareAndSet,
+  compareAndSetAcknowledged,
+  snapshot,
+  type CompareAndSetResult,
+  type CompareAndSetWrite,
+  type DeleteItem,
+} from "./commands.js";
 import { RedisConnection } from "./connection.js";
 import { Deadline } from "./deadline.js";
 import {
   RedisAuthError,
   RedisCommandError,
   RedisConflictError,
+  RedisReplicationError,
   RedisStoreClosedError,
   RedisUnavailableError,
   isAuthFailure,
 } from "./errors.js";
 import { admitUnprotected, dropReport, isUnrecordedPermit } from "./fail-open.js";
 import { RedisKeys } from "./keys.js";
+import { showsApplied } from "./landed.js";
 import { resolveOptions, type RedisStoreOptions, type ResolvedOptions } from "./options.js";
 import { emptyStats, type RedisStoreStats } from "./stats.js";
 
@@ -42,6 +53,14 @@ import { emptyStats, type RedisStoreStats } from "./stats.js";
  * the deadline completes even though its answer arrives too late. For an `acquire` that means
  * an admission counted with nobody holding the permit; a probe permit lost that way expires at
  * its deadline, like any probe whose runner crashed.
+ *
+ * Behind Sentinel or in a Cluster, a request that finds no primary (connection lost, refused,
+ * READONLY from a demoted one, CLUSTERDOWN, a command that timed out) waits for the new one and
+ * tries again, until `failoverTimeoutMs`. A write whose answer was lost is not applied twice:
+ * when a retry finds the text that write would have left, it was that write (see the
+ * compare-and-set script). With `minReplicas`, every write is followed by WAIT on the same
+ * connection, and a write fewer replicas acknowledged in time fails the request: what a caller
+ * is told happened is on the replicas a failover promotes.
  */
 export class RedisStateStore implements StateStore {
   readonly description: string;
@@ -52,7 +71,7 @@ export class RedisStateStore implements StateStore {
 
   constructor(options: RedisStoreOptions) {
     this.settings = resolveOptions(options);
-    this.keys = new RedisKeys(this.settings.prefix);
+    this.keys = new RedisKeys(this.settings.prefix, this.settings.topology === "cluster");
     this.connection = new RedisConnection(options, this.settings);
     this.description = `Redis at ${this.settings.address} (key prefix "${this.settings.prefix}")`;
   }
@@ -81,20 +100,20 @@ export class RedisStateStore implements StateStore {
     const breaker = request.op === "read" || request.op === "prune" ? null : request.breaker;
     // Names are checked before any network traffic: a bad name is the caller's mistake.
     if (breaker !== null) this.keys.breaker(breaker);
-    const deadline = new Deadline(this.settings.timeoutMs);
+    const deadline = new Deadline(this.settings.failoverTimeoutMs ?? this.settings.timeoutMs);
     try {
       const work =
         request.op === "read"
-          ? this.read(request.breakers, deadline)
+          ? this.retrying(deadline, () => this.read(request.breakers, deadline))
           : request.op === "prune"
-            ? this.prune(request, deadline)
+            ? this.retrying(deadline, () => this.prune(request, deadline))
             : this.write(request, deadline);
       return await deadline.race(work, () => new RedisCommandError(new Error(this.timeoutDetail())));
     } catch (e) {
       const failure = this.explain(e, request, breaker);
       if (failure instanceof RedisUnavailableError && this.settings.failurePolicy === "fail-open") {
         // The server's clock is out of reach, so these answers carry this machine's.
-        const why = `Redis at ${this.settings.address} could not be used within ${this.settings.timeoutMs} ms (${failure.detail})`;
+        const why = `Redis at ${this.settings.address} could not be used within ${failure.failoverTimeoutMs ?? failure.timeoutMs} ms (${failure.detail})`;
         if (request.op === "acquire") {
           this.counts.failedOpen += 1;
           return admitUnprotected(request, Date.now(), why);
@@ -118,7 +137,34 @@ export class RedisStateStore implements StateStore {
     if (!(error instanceof RedisCommandError)) return error;
     if (isAuthFailure(error.cause)) return new RedisAuthError(this.settings.address, error.message);
     this.counts.unavailable += 1;
-    return new RedisUnavailableError(this.settings.address, this.settings.timeoutMs, request.op, breaker, error.message);
+    return new RedisUnavailableError(this.settings.address, this.settings.timeoutMs, request.op, breaker, error.message, this.settings.failoverTimeoutMs);
+  }
+
+  /**
+   * Whether a failed command is worth another try within the deadline: behind Sentinel or in a
+   * Cluster, a lost or silent primary is what a failover looks like from here. One server has no
+   * other primary to wait for, and a wrong password does not heal.
+   */
+  private retriable(error: unknown, deadline: Deadline): boolean {
+    if (this.settings.failoverTimeoutMs === null || deadline.passed) return false;
+    if (!(error instanceof RedisCommandError) || isAuthFailure(error.cause)) return false;
+    // A command that timed out on a ready connection may be talking to a frozen primary that
+    // has since been replaced: reconnecting asks the Sentinels (or the Cluster) afresh.
+    if (/timed out/i.test(error.message)) this.connection.reconnect();
+    return true;
+  }
+
+  /** Runs `work` until it succeeds or fails for a reason waiting cannot fix. */
+  private async retrying<T>(deadline: Deadline, work: () => Promise<T>): Promise<T> {
+    for (;;) {
+      try {
+        return await work();
+      } catch (e) {
+        if (!this.retriable(e, deadline)) throw e;
+        this.counts.retried += 1;
+        await deadline.sleep(FAILOVER_POLL_MS);
+      }
+    }
   }
 
   private async ready(deadline: Deadline): Promise<void> {
@@ -186,35 +232,84 @@ export class RedisStateStore implements StateStore {
   }
 
   private async write(request: WriteRequest, deadline: Deadline): Promise<StateResponse> {
-    const redis = this.connection.redis;
     const keys = { breaker: this.keys.breaker(request.breaker), names: this.keys.names };
     const readNow = async () => {
       if (deadline.passed) throw new RedisCommandError(new Error(this.timeoutDetail()));
       await this.ready(deadline);
-      const snap = await snapshot(redis, [keys.breaker]);
+      const snap = await snapshot(this.connection.redis, [keys.breaker]);
       return { now: snap.now, text: snap.texts[0] ?? null };
     };
-    let seen = await readNow();
-    for (let attempt = 1; ; attempt++) {
-      const { next, response } = applyRequest(request, seen.text, seen.now);
-      // Unreadable state is reported and left exactly as it is.
-      if (next === null) return response;
-      if (deadline.passed) throw new RedisCommandError(new Error(this.timeoutDetail()));
-      this.counts.writes += 1;
-      const result = await compareAndSet(redis, keys, request.breaker, seen.text, serializeState(next), this.ttlFor(next));
-      if (result.written) return response;
-      this.counts.conflicts += 1;
-      if (attempt >= this.settings.maxAttempts) {
-        this.counts.exhausted += 1;
-        throw new RedisConflictError(this.settings.address, request.breaker, attempt);
-      }
-      const delay = retryDelayMs(attempt);
-      if (delay === 0) {
-        seen = { now: result.now, text: result.current };
-      } else {
-        await deadline.sleep(delay);
-        seen = await readNow();
+    /** The answer of an attempt whose write was sent but whose reply was lost: it may have landed. */
+    let unanswered: { response: StateResponse; ttlSeconds: number | null } | null = null;
+    let seen: { now: number; text: string | null } | null = null;
+    for (let attempt = 1; ; ) {
+      try {
+        seen ??= await readNow();
+        let next: string;
+        let response: StateResponse;
+        let ttlSeconds: number | null;
+        if (unanswered !== null && seen.text !== null && showsApplied(request, unanswered.response, seen.text)) {
+          // The lost write landed. Writing the current text once more changes nothing, and lets
+          // WAIT vouch for it (and whatever came after it) before the caller is told.
+          next = seen.text;
+          ({ response, ttlSeconds } = unanswered);
+        } else {
+          const applied = applyRequest(request, seen.text, seen.now);
+          // Unreadable state is reported and left exactly as it is.
+          if (applied.next === null) return applied.response;
+          next = serializeState(applied.next);
+          response = applied.response;
+          ttlSeconds = this.ttlFor(applied.next);
+        }
+        if (deadline.passed) throw new RedisCommandError(new Error(this.timeoutDetail()));
+        this.counts.writes += 1;
+        unanswered = { response, ttlSeconds };
+        const result = await this.send({ keys, name: request.breaker, expected: seen.text, next, ttlSeconds }, request, deadline);
+        if (result.written) return response;
+        unanswered = null;
+        this.counts.conflicts += 1;
+        if (attempt >= this.settings.maxAttempts) {
+          this.counts.exhausted += 1;
+          throw new RedisConflictError(this.settings.address, request.breaker, attempt);
+        }
+        const delay = retryDelayMs(attempt);
+        attempt += 1;
+        if (delay === 0) {
+          seen = { now: result.now, text: result.current };
+        } else {
+          await deadline.sleep(delay);
+          seen = null;
+        }
+      } catch (e) {
+        if (!this.retriable(e, deadline)) throw e;
+        this.counts.retried += 1;
+        seen = null;
+        await deadline.sleep(FAILOVER_POLL_MS);
       }
     }
   }
+
+  /**
+   * One compare-and-set; with `minReplicas`, followed by WAIT on the same connection, and a write
+   * acknowledged by too few replicas fails the request (it is not retried: the write is on the
+   * primary, and a retry would only wait for the same replicas again).
+   */
+  private async send(write: CompareAndSetWrite, request: WriteRequest, deadline: Deadline): Promise<CompareAndSetResult> {
+    const redis = this.connection.redis;
+    const replicas = this.settings.minReplicas;
+    if (replicas === 0) return compareAndSet(redis, write);
+    // Inside the request's budget and short of the command timeout, so WAIT answers with its count.
+    const waitMs = Math.floor(Math.min(this.settings.timeoutMs, deadline.remainingMs) * WAIT_SHARE);
+    const { result, acknowledged } = await compareAndSetAcknowledged(redis, write, replicas, waitMs);
+    if (result.written && acknowledged < replicas) {
+      this.counts.underReplicated += 1;
+      throw new RedisReplicationError(this.settings.address, request.op, request.breaker, acknowledged, replicas, Math.max(1, waitMs));
+    }
+    return result;
+  }
 }
+
+/** How long a request waits between tries while no primary answers. */
+const FAILOVER_POLL_MS = 100;
+/** The share of the remaining budget a WAIT may use; the rest is for the round trip around it. */
+const WAIT_SHARE = 0.8;

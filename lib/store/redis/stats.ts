@@ -15,8 +15,12 @@ export interface RedisStoreStats {
   unavailable: number;
   /** Calls admitted, or reports dropped, without Redis under fail-open. */
   failedOpen: number;
+  /** Tries redone while waiting for a primary (Sentinel or Cluster failover). */
+  retried: number;
+  /** Writes fewer replicas than minReplicas acknowledged in time, which failed their request. */
+  underReplicated: number;
 }
 
 export function emptyStats(): RedisStoreStats {
-  return { requests: 0, writes: 0, conflicts: 0, exhausted: 0, unavailable: 0, failedOpen: 0 };
+  return { requests: 0, writes: 0, conflicts: 0, exhausted: 0, unavailable: 0, failedOpen: 0, retried: 0, underReplicated: 0 };
 }
