@@ -51,15 +51,16 @@ function node24(): string {
   return NODE;
 }
 
+/** Where the generated program has lived: lib/ now, src/ before the module's code moved out of src/. */
+const PROGRAM_PATHS = ["lib/store/volume/state-op-program.generated.ts", "src/store/volume/state-op-program.generated.ts"];
+
 /** The program committed at `rev`, read from git without touching the work tree. */
 function programAt(rev: string): string {
-  const source = execFileSync("git", ["show", `${rev}:lib/store/volume/state-op-program.generated.ts`], {
-    cwd: repo,
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const path = PROGRAM_PATHS.find((p) => spawnSync("git", ["cat-file", "-e", `${rev}:${p}`], { cwd: repo }).status === 0);
+  if (path === undefined) throw new Error(`${rev} has no state program at ${PROGRAM_PATHS.join(" or ")}`);
+  const source = execFileSync("git", ["show", `${rev}:${path}`], { cwd: repo, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   const literal = /^export const STATE_OP_PROGRAM = (".*");$/m.exec(source)?.[1];
-  if (!literal) throw new Error(`no STATE_OP_PROGRAM in ${rev}:lib/store/volume/state-op-program.generated.ts`);
+  if (!literal) throw new Error(`no STATE_OP_PROGRAM in ${rev}:${path}`);
   return JSON.parse(literal) as string;
 }
 
