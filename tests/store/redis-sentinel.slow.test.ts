@@ -41,7 +41,7 @@ function expectFailuresNameTheFailover(r: TrialResult): void {
 
 describe("SIGKILL of a Sentinel-managed primary under eight racing writers", () => {
   it("with minReplicas 1, loses no acknowledged write and counts no outcome twice, even after a replication blip", async () => {
-    const r = await failoverTrial(sentinelDeployment(set), writers, { minReplicas: 1, blipMs: 300, runMs: 600 });
+    const r = await failoverTrial(sentinelDeployment(set), writers, { minReplicas: 1, blipMs: 1000, runMs: 600 });
     report("Sentinel, minReplicas 1, blip + kill", r);
     expect(r.accounting).toMatchObject({ lostOutcomes: 0, lostAdmissions: 0, countedTwice: 0, admittedTwice: 0 });
     // The fault was felt: writes the replica did not acknowledge failed.
@@ -53,7 +53,7 @@ describe("SIGKILL of a Sentinel-managed primary under eight racing writers", () 
   });
 
   it("without minReplicas, counts no outcome twice; the writes the replica never got are lost (reported)", async () => {
-    const blip = await failoverTrial(sentinelDeployment(set), writers, { minReplicas: 0, blipMs: 300, runMs: 600 });
+    const blip = await failoverTrial(sentinelDeployment(set), writers, { minReplicas: 0, blipMs: 1000, runMs: 600 });
     report("Sentinel, no minReplicas, blip + kill", blip);
     expect(blip.accounting).toMatchObject({ countedTwice: 0, admittedTwice: 0 });
     expectFailuresNameTheFailover(blip);

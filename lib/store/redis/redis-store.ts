@@ -239,8 +239,11 @@ export class RedisStateStore implements StateStore {
       const snap = await snapshot(this.connection.redis, [keys.breaker]);
       return { now: snap.now, text: snap.texts[0] ?? null };
     };
-    /** The answer of an attempt whose write was sent but whose reply was lost: it may have landed. */
-    let unanswered: { response: StateResponse; ttlSeconds: number | null } | null = null;
+    /**
+     * The latest write sent. It may have landed although no answer said so: the answer was lost,
+     * or the client resent it after a failover and the resend met the text it had left.
+     */
+    let sent: { response: StateResponse; ttlSeconds: number | null } | null = null;
     let seen: { now: number; text: string | null } | null = null;
     for (let attempt = 1; ; ) {
       try {
@@ -248,11 +251,11 @@ export class RedisStateStore implements StateStore {
         let next: string;
         let response: StateResponse;
         let ttlSeconds: number | null;
-        if (unanswered !== null && seen.text !== null && showsApplied(request, unanswered.response, seen.text)) {
+        if (sent !== null && seen.text !== null && showsApplied(request, sent.response, seen.text)) {
           // The lost write landed. Writing the current text once more changes nothing, and lets
           // WAIT vouch for it (and whatever came after it) before the caller is told.
           next = seen.text;
-          ({ response, ttlSeconds } = unanswered);
+          ({ response, ttlSeconds } = sent);
         } else {
           const applied = applyRequest(request, seen.text, seen.now);
           // Unreadable state is reported and left exactly as it is.
@@ -263,10 +266,9 @@ export class RedisStateStore implements StateStore {
         }
         if (deadline.passed) throw new RedisCommandError(new Error(this.timeoutDetail()));
         this.counts.writes += 1;
-        unanswered = { response, ttlSeconds };
+        sent = { response, ttlSeconds };
         const result = await this.send({ keys, name: request.breaker, expected: seen.text, next, ttlSeconds }, request, deadline);
         if (result.written) return response;
-        unanswered = null;
         this.counts.conflicts += 1;
         if (attempt >= this.settings.maxAttempts) {
           this.counts.exhausted += 1;
