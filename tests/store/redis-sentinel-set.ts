@@ -148,7 +148,7 @@ export class SentinelSet {
   }
 
   /**
-   * Waits until every Sentinel knows the replica on `replicaPort` as in sync and the other two
+   * Waits until every Sentinel knows the replica on `replicaPort` as healthy and the other two
    * Sentinels, so that the next failover can be authorised at once.
    */
   async waitUntilSettled(replicaPort: number, timeoutMs = 15_000): Promise<void> {
@@ -161,7 +161,10 @@ export class SentinelSet {
             const others = (await r.call("SENTINEL", "sentinels", this.masterName)) as unknown[];
             const ok = replicas.some((fields) => {
               const f = fieldsOf(fields);
-              return f.port === String(replicaPort) && f.flags === "slave" && f["master-link-status"] === "ok";
+              // Not s_down or disconnected: a replica Sentinel may promote. Its link status comes from
+              // INFO, which Sentinel refreshes only every 10 s outside a failover; the node's own
+              // INFO, checked by the caller, is the fresher word on that.
+              return f.port === String(replicaPort) && f.flags === "slave";
             });
             return ok && others.length === 2 ? true : undefined;
           }),
@@ -196,6 +199,9 @@ export class SentinelSet {
       () => withClient(node.port, async (r) => ((await r.info("replication")).includes("master_link_status:up") ? true : undefined)),
       15_000,
     );
+    // A Sentinel reconnects to an instance it lost at most every 15 s; a reset makes it forget
+    // its links and find the primary's replicas and the other Sentinels again at once.
+    await Promise.all(this.sentinels.map((s) => withClient(s.port, (r) => r.call("SENTINEL", "RESET", this.masterName))));
     await this.waitUntilSettled(node.port);
   }
 

@@ -68,6 +68,8 @@ export class RedisStateStore implements StateStore {
   private readonly keys: RedisKeys;
   private readonly connection: RedisConnection;
   private readonly counts = emptyStats();
+  /** Why the latest try was redone while waiting for a primary, to explain a request that ran out of time. */
+  private lastRetried: string | null = null;
 
   constructor(options: RedisStoreOptions) {
     this.settings = resolveOptions(options);
@@ -128,8 +130,8 @@ export class RedisStateStore implements StateStore {
   }
 
   private timeoutDetail(): string {
-    const reason = this.connection.reason;
-    return reason ? `no answer; last connection error: ${reason}` : "no answer";
+    const reason = this.connection.reason ?? this.lastRetried;
+    return reason ? `no answer; last error: ${reason}` : "no answer";
   }
 
   /** Turns a failure to talk to Redis into one of the store's errors; anything else is a bug and passes unchanged. */
@@ -137,7 +139,9 @@ export class RedisStateStore implements StateStore {
     if (!(error instanceof RedisCommandError)) return error;
     if (isAuthFailure(error.cause)) return new RedisAuthError(this.settings.address, error.message);
     this.counts.unavailable += 1;
-    return new RedisUnavailableError(this.settings.address, this.settings.timeoutMs, request.op, breaker, error.message, this.settings.failoverTimeoutMs);
+    // Only a failover is worth naming: another reply from Redis is reported as the answer it is.
+    const waitedForPrimary = looksLikeFailover(error.cause) ? this.settings.failoverTimeoutMs : null;
+    return new RedisUnavailableError(this.settings.address, this.settings.timeoutMs, request.op, breaker, error.message, waitedForPrimary);
   }
 
   /**
@@ -147,7 +151,8 @@ export class RedisStateStore implements StateStore {
    */
   private retriable(error: unknown, deadline: Deadline): boolean {
     if (this.settings.failoverTimeoutMs === null || deadline.passed) return false;
-    if (!(error instanceof RedisCommandError) || isAuthFailure(error.cause)) return false;
+    if (!(error instanceof RedisCommandError) || !looksLikeFailover(error.cause)) return false;
+    this.lastRetried = error.message;
     // A command that timed out on a ready connection may be talking to a frozen primary that
     // has since been replaced: reconnecting asks the Sentinels (or the Cluster) afresh.
     if (/timed out/i.test(error.message)) this.connection.reconnect();
@@ -162,7 +167,7 @@ export class RedisStateStore implements StateStore {
       } catch (e) {
         if (!this.retriable(e, deadline)) throw e;
         this.counts.retried += 1;
-        await deadline.sleep(FAILOVER_POLL_MS);
+        await deadline.sleep(failoverPollMs());
       }
     }
   }
@@ -286,7 +291,7 @@ export class RedisStateStore implements StateStore {
         if (!this.retriable(e, deadline)) throw e;
         this.counts.retried += 1;
         seen = null;
-        await deadline.sleep(FAILOVER_POLL_MS);
+        await deadline.sleep(failoverPollMs());
       }
     }
   }
@@ -311,7 +316,24 @@ export class RedisStateStore implements StateStore {
   }
 }
 
-/** How long a request waits between tries while no primary answers. */
-const FAILOVER_POLL_MS = 100;
+/**
+ * What a failover looks like from a client: no connection or no answer, or a reply that says
+ * the node is not (or no longer, or not yet) the primary for the key. Any other reply from
+ * Redis (CROSSSLOT, a script error, a wrong password) is an answer that waiting will not change.
+ */
+function looksLikeFailover(cause: unknown): boolean {
+  if (!(cause instanceof Error)) return false;
+  if (isAuthFailure(cause)) return false;
+  if (cause.name !== "ReplyError") return true;
+  return /^(READONLY|LOADING|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|MOVED|ASK)\b/.test(cause.message);
+}
+
+/**
+ * How long a request waits between tries while no primary answers: about 100 ms, spread so that
+ * the runners that waited together do not all write at the same moment when the primary is back.
+ */
+function failoverPollMs(): number {
+  return 50 + Math.random() * 100;
+}
 /** The share of the remaining budget a WAIT may use; the rest is for the round trip around it. */
 const WAIT_SHARE = 0.8;
