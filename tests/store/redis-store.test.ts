@@ -12,6 +12,9 @@ import {
   type RedisStoreOptions,
 } from "../../lib/store/redis/index.js";
 import { ioredisOptions, resolveOptions } from "../../lib/store/redis/options.js";
+import { RedisKeys } from "../../lib/store/redis/keys.js";
+import { serializeState } from "../../lib/core/serialize.js";
+import { initialState } from "../../lib/core/state.js";
 import { RedisServer } from "./redis-server.js";
 import { describeStoreContract } from "./store-contract.js";
 
@@ -189,5 +192,47 @@ describe("Redis store options", () => {
       connectTimeout: 750,
       lazyConnect: true,
     });
+  });
+});
+
+describe("state written before Sentinel and Cluster support", () => {
+  it("is read and used where it always was: circuit-breaker:breaker:NAME and circuit-breaker:breakers, no hash tag", async () => {
+    // Exactly what the store wrote before: the old layout and a state text of that version.
+    const before = { ...initialState("legacy-api", Date.now() - 60_000) };
+    before.counters.admitted = 7;
+    before.counters.failures = 2;
+    before.consecutiveFailures = 2;
+    await raw.set("circuit-breaker:breaker:legacy-api", serializeState(before));
+    await raw.sadd("circuit-breaker:breakers", "legacy-api");
+    const store = new RedisStateStore({ url: `redis://127.0.0.1:${server.port}` });
+    open.push(store);
+    const read = await store.apply({ op: "read", breakers: null });
+    expect(read.states.find((s) => s.name === "legacy-api")?.counters).toMatchObject({ admitted: 7, failures: 2 });
+    const permit = (await acquire(store, "legacy-api")).decision;
+    if (!permit?.admitted) throw new Error("not admitted");
+    await store.apply({ op: "record", breaker: "legacy-api", policy: DEFAULT_POLICY, permit: permit.permit, outcome: { ok: false, durationMs: 1 } });
+    const after = JSON.parse((await raw.get("circuit-breaker:breaker:legacy-api")) ?? "null") as { counters: { admitted: number; failures: number }; consecutiveFailures: number };
+    expect(after.counters).toMatchObject({ admitted: 8, failures: 3 });
+    expect(after.consecutiveFailures).toBe(3);
+    expect(await raw.exists("{circuit-breaker:}breaker:legacy-api")).toBe(0);
+  });
+
+  it("keeps a Cluster's keys under the prefix as a hash tag, and refuses a prefix that cannot be one", () => {
+    expect(() => resolveOptions({ clusterNodes: [{ host: "h", port: 7000 }], prefix: "" })).toThrow(/non-empty and without \{ or \}/);
+    expect(() => resolveOptions({ clusterNodes: [{ host: "h", port: 7000 }], prefix: "a{b}:" })).toThrow(/non-empty and without \{ or \}/);
+    expect(resolveOptions({ clusterNodes: [{ host: "h", port: 7000 }] }).topology).toBe("cluster");
+    expect(new RedisKeys("circuit-breaker:", true).breaker("deploy")).toBe("{circuit-breaker:}breaker:deploy");
+    expect(new RedisKeys("circuit-breaker:", true).names).toBe("{circuit-breaker:}breakers");
+    expect(new RedisKeys("circuit-breaker:").breaker("deploy")).toBe("circuit-breaker:breaker:deploy");
+  });
+
+  it("describes Sentinel and Cluster addresses without passwords, and takes a failover wait only for them", () => {
+    const sentinel = resolveOptions({ sentinels: [{ host: "s1", port: 26379 }, { host: "::1", port: 26380 }], masterName: "mymaster", sentinelPassword: "pw", password: "pw2" });
+    expect(sentinel.address).toBe("redis-sentinel://s1:26379,[::1]:26380/mymaster");
+    expect(sentinel.failoverTimeoutMs).toBe(60_000);
+    expect(resolveOptions({ clusterNodes: [{ host: "c1", port: 7000 }], tls: true }).address).toBe("rediss-cluster://c1:7000");
+    expect(resolveOptions({ host: "h" }).failoverTimeoutMs).toBeNull();
+    expect(() => resolveOptions({ host: "h", failoverTimeoutMs: 1000 })).toThrow(/only to Sentinel or Cluster/);
+    expect(() => resolveOptions({ host: "h", minReplicas: -1 })).toThrow(/minReplicas/);
   });
 });
