@@ -301,12 +301,16 @@ export class CircuitBreaker {
     return (await loadCalls("state-actions")).metrics(this, prefix ?? null);
   }
 
-  /** Show breakers as a table (state, failures, last error, next probe) or as JSON. */
+  /** Show breakers as a table (state, failures, last error, next probe), as JSON or as Markdown. */
   @func({ cache: "never" })
   async status(
     /** Show only this breaker; all breakers when omitted. */
     breaker?: string,
-    /** "table" for people, "json" for programs (a versioned shape, see the README). */
+    /**
+     * "table" for people, "json" for programs (a versioned shape, see the README), "markdown"
+     * for a CI job's summary page ($GITHUB_STEP_SUMMARY, a GitLab job summary): a table whose
+     * error text is escaped so it cannot add links, images or HTML.
+     */
     format: string = "table",
     /** Only breakers whose name starts with this, e.g. registry-; not together with breaker. */
     prefix?: string,

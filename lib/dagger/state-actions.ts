@@ -6,13 +6,14 @@ import { stateOf } from "../protection/run-protected.js";
 import { noBreakerMatches, validateBreakerPrefix, withPrefix } from "../report/breaker-prefix.js";
 import { prometheusMetrics } from "../report/metrics.js";
 import { pruneTable } from "../report/prune-report.js";
+import { statusMarkdown } from "../report/status-markdown.js";
 import { historyTable, statusReport, statusTable } from "../report/status-report.js";
 import type { StateStore } from "../store/state-store.js";
 import { withStateStore } from "./state-store-choice.js";
 
 export async function status(store: StateStore, breaker: string | null, format: string, prefix: string | null = null): Promise<string> {
-  if (format !== "table" && format !== "json") {
-    throw new Error(`--format must be "table" or "json", got ${JSON.stringify(format)}`);
+  if (format !== "table" && format !== "json" && format !== "markdown") {
+    throw new Error(`--format must be "table", "json" or "markdown", got ${JSON.stringify(format)}`);
   }
   if (breaker !== null && prefix !== null) {
     throw new Error("give --breaker or --prefix, not both: --breaker shows one breaker, --prefix every breaker whose name starts with it");
@@ -25,6 +26,7 @@ export async function status(store: StateStore, breaker: string | null, format: 
   }
   const { states, problems } = prefix === null ? response : withPrefix(response, prefix);
   if (format === "json") return JSON.stringify(statusReport(states, problems, response.now), null, 2);
+  if (format === "markdown") return statusMarkdown(states, problems, response.now, prefix);
   if (prefix !== null && states.length === 0 && problems.length === 0) {
     return noBreakerMatches(prefix, response.states.length + response.problems.length, store.description);
   }
