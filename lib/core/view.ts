@@ -20,6 +20,8 @@ export interface BreakerView {
   nextProbeAt: number | null;
   probesInFlight: number;
   maxProbes: number;
+  /** Half-open rounds in a row that ended open again (a probe failed or never reported) since the breaker last closed. */
+  failedProbeRounds: number;
   /** Concurrency slots held by running calls, and the limit; null when there is no limit. */
   concurrency: { inUse: number; max: number } | null;
   mode: BreakerMode;
@@ -65,6 +67,7 @@ export function viewOf(stored: BreakerState, now: number, policy?: BreakerPolicy
     nextProbeAt,
     probesInFlight: state.probesInFlight.length,
     maxProbes: used.halfOpenMaxProbes,
+    failedProbeRounds: state.reopenCount,
     concurrency: used.maxConcurrentCalls === null ? null : { inUse: state.leases.length, max: used.maxConcurrentCalls },
     mode: used.mode,
     counters: state.counters,

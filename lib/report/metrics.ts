@@ -36,6 +36,12 @@ export function prometheusMetrics(states: BreakerState[], now: number): string {
     { name: "circuit_breaker_consecutive_failures", help: "Failures in a row counted while closed.", type: "gauge", samples: [] },
     { name: "circuit_breaker_probes_in_flight", help: "Probes admitted and not yet reported.", type: "gauge", samples: [] },
     {
+      name: "circuit_breaker_failed_probe_rounds",
+      help: "Half-open rounds in a row that ended open again (a probe failed or never reported) since the breaker last closed.",
+      type: "gauge",
+      samples: [],
+    },
+    {
       name: "circuit_breaker_next_probe_timestamp_seconds",
       help: "Unix time when an open breaker admits its next probe; 0 when not waiting.",
       type: "gauge",
@@ -54,8 +60,8 @@ export function prometheusMetrics(states: BreakerState[], now: number): string {
     { name: "circuit_breaker_queued_calls_total", help: "Admitted calls that waited for a concurrency slot.", type: "counter", samples: [] },
     { name: "circuit_breaker_would_have_rejected_total", help: "Calls observe mode let through that enforce mode would have refused.", type: "counter", samples: [] },
   ];
-  const [calls, rejections, probes, transitions, state, consecutive, inFlight, nextProbe, neutral, slots, limit, limitRefusals, waitSeconds, queued, wouldHave] =
-    families as [Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family];
+  const [calls, rejections, probes, transitions, state, consecutive, inFlight, failedRounds, nextProbe, neutral, slots, limit, limitRefusals, waitSeconds, queued, wouldHave] =
+    families as [Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family];
   for (const stored of states) {
     const v = viewOf(stored, now);
     const breaker = v.name;
@@ -74,6 +80,7 @@ export function prometheusMetrics(states: BreakerState[], now: number): string {
     for (const s of STATUSES) state.samples.push({ labels: { breaker, state: s }, value: v.status === s ? 1 : 0 });
     consecutive.samples.push({ labels: { breaker }, value: v.failures.kind === "consecutive" ? v.failures.count : 0 });
     inFlight.samples.push({ labels: { breaker }, value: v.probesInFlight });
+    failedRounds.samples.push({ labels: { breaker }, value: v.failedProbeRounds });
     const waiting = v.status === "open" || v.status === "forced-open";
     nextProbe.samples.push({ labels: { breaker }, value: waiting && v.nextProbeAt !== null ? v.nextProbeAt / 1000 : 0 });
     if (v.concurrency !== null) {
