@@ -22,7 +22,7 @@ export function runSize(name: string, full: number, smoke: number): number {
   const text = process.env[name];
   if (text === undefined || text === "") return SMOKE ? smoke : full;
   const n = Number(text);
-  // Number("") is 0 and Number("x") NaN: either would run empty batches and report nonsense.
+  // A typo (NaN), 0 or a negative size would run empty batches and report nonsense.
   if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}=${text}: expected a positive number`);
   return n;
 }
