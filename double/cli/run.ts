@@ -1,8 +1,6 @@
 // Spawn the `dagger call` stand-in as a separate process, as e2e tests do for every call.
 import { spawn } from "node:child_process";
-import { createRequire } from "node:module";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { repoRoot } from "../util.js";
 
 export interface RunDaggerCallOptions {
@@ -20,13 +18,9 @@ export interface DaggerCallResult {
   stderr: string;
 }
 
-/**
- * The command of one `dagger call` stand-in process. tsx is loaded into node with `--import`
- * rather than through its CLI, which would start a second node process for every call.
- */
+/** The command of one `dagger call` stand-in process: a single node process (see launch.mjs). */
 export function daggerCallCommand(argv: string[]): { file: string; args: string[] } {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  return { file: process.execPath, args: ["--no-deprecation", "--import", tsx, join(repoRoot, "scripts", "dagger-call.ts"), ...argv] };
+  return { file: process.execPath, args: ["--no-deprecation", join(repoRoot, "double", "cli", "launch.mjs"), ...argv] };
 }
 
 export function runDaggerCall(argv: string[], options: RunDaggerCallOptions = {}): Promise<DaggerCallResult> {

@@ -10,9 +10,13 @@
 //   the SDK's scanner looks for those declarations in a file named client.gen.ts), followed
 //   by the bindings of the module's dependencies.
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
-import ts from "typescript";
+import type TypeScript from "typescript";
 import { repoRoot } from "../util.js";
+
+/** typescript, loaded only when sdk/ is generated: every `dagger call` stand-in would pay for it otherwise. */
+const typescript = (): typeof TypeScript => createRequire(import.meta.url)("typescript") as typeof TypeScript;
 
 /** The names the runtime's sdk/index.ts exports from core.js (tsutils/module/index.ts). */
 export const SDK_INDEX_VALUES = ["connection", "connect", "Context", "func", "check", "generate", "argument", "object", "field", "enumType", "entrypoint"];
@@ -124,7 +128,7 @@ export async function coreJs(): Promise<string> {
   return result.outputFiles[0]!.text;
 }
 
-function enumNamesOf(dts: ts.SourceFile): Set<string> {
+function enumNamesOf(ts: typeof TypeScript, dts: TypeScript.SourceFile): Set<string> {
   const names = new Set<string>();
   for (const s of dts.statements) if (ts.isEnumDeclaration(s)) names.add(s.name.text);
   return names;
@@ -135,9 +139,10 @@ export function coreClientGen(options: { withDependencies: boolean }): string {
   const api = join(sdkPackageDir(), "dist", "src", "api");
   const dtsText = readFileSync(join(api, "client.gen.d.ts"), "utf8");
   const jsText = readFileSync(join(api, "client.gen.js"), "utf8");
+  const ts = typescript();
   const dts = ts.createSourceFile("client.gen.d.ts", dtsText, ts.ScriptTarget.ES2022, true);
   const js = ts.createSourceFile("client.gen.js", jsText, ts.ScriptTarget.ES2022, true);
-  const enums = enumNamesOf(dts);
+  const enums = enumNamesOf(ts, dts);
   const declarations: string[] = [];
   for (const s of dts.statements) {
     if (ts.isEnumDeclaration(s)) declarations.push(s.getFullText(dts).replace(/\bexport declare enum\b/, "export enum"));
