@@ -3,8 +3,9 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_POLICY } from "../../lib/core/policy.js";
 import { RedisStateStore } from "../../lib/store/redis/index.js";
+import { expectFailuresNameTheFailover, reportTrial } from "./failover-checks.js";
 import { FailoverWriters } from "./failover-writers.js";
-import { clusterDeployment, failoverTrial, type TrialResult } from "./failover-trial.js";
+import { clusterDeployment, failoverTrial } from "./failover-trial.js";
 import { RedisClusterSet } from "./redis-cluster-set.js";
 
 /**
@@ -25,22 +26,8 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-function report(label: string, r: TrialResult): void {
-  const a = r.accounting;
-  console.log(
-    `${label}: ${a.acknowledgedAcquires} acquires and ${a.acknowledgedRecords} records acknowledged, ${a.failedRequests} requests failed; ` +
-      `lost: ${a.lostAcknowledged} acknowledged writes (${a.lostOutcomes} outcomes, ${a.lostAdmissions} admissions); ` +
-      `counted twice: ${a.countedTwice}; failover ${r.failoverMs} ms`,
-  );
-}
-
-function expectFailuresNameTheFailover(r: TrialResult): void {
-  for (const error of r.ledgers.flatMap((l) => l.errors)) {
-    expect(["RedisUnavailableError", "RedisReplicationError"]).toContain(error.name);
-    expect(error.message).toContain("failover");
-    expect(error.message).toMatch(/redis-cluster:\/\/127\.0\.0\.1:\d+/);
-  }
-}
+/** How the failures of a trial name this deployment. */
+const CLUSTER_ADDRESS = /redis-cluster:\/\/127\.0\.0\.1:\d+/;
 
 describe("keys in a Cluster", () => {
   it("puts a breaker's key and the names set in one hash slot, so every script runs (no CROSSSLOT)", async () => {
@@ -75,18 +62,18 @@ describe("keys in a Cluster", () => {
 describe("loss of the Cluster primary holding the breakers' slot, under eight racing writers", () => {
   it("with minReplicas 1, loses no acknowledged write and counts no outcome twice, even after a replication blip", async () => {
     const r = await failoverTrial(clusterDeployment(cluster), writers, { minReplicas: 1, blipMs: 1000, runMs: 600 });
-    report("Cluster, minReplicas 1, blip + kill", r);
+    reportTrial("Cluster, minReplicas 1, blip + kill", r);
     expect(r.accounting).toMatchObject({ lostOutcomes: 0, lostAdmissions: 0, countedTwice: 0, admittedTwice: 0 });
     expect(r.ledgers.flatMap((l) => l.errors).some((e) => e.name === "RedisReplicationError")).toBe(true);
-    expectFailuresNameTheFailover(r);
+    expectFailuresNameTheFailover(r, CLUSTER_ADDRESS);
     expect(r.recordedAfter).toBeGreaterThan(0);
   });
 
   it("without minReplicas, counts no outcome twice; what the replica never got is lost (reported)", async () => {
     const r = await failoverTrial(clusterDeployment(cluster), writers, { minReplicas: 0, blipMs: 1000, runMs: 600 });
-    report("Cluster, no minReplicas, blip + kill", r);
+    reportTrial("Cluster, no minReplicas, blip + kill", r);
     expect(r.accounting).toMatchObject({ countedTwice: 0, admittedTwice: 0 });
-    expectFailuresNameTheFailover(r);
+    expectFailuresNameTheFailover(r, CLUSTER_ADDRESS);
     expect(r.recordedAfter).toBeGreaterThan(0);
     expect(r.accounting.lostAcknowledged).toBeGreaterThan(0);
   });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectFailuresNameTheFailover, reportTrial } from "./failover-checks.js";
 import { FailoverWriters } from "./failover-writers.js";
-import { failoverTrial, sentinelDeployment, type TrialResult } from "./failover-trial.js";
+import { failoverTrial, sentinelDeployment } from "./failover-trial.js";
 import { SentinelSet } from "./redis-sentinel-set.js";
 
 /**
@@ -21,49 +22,34 @@ afterAll(async () => {
   await set?.stop();
 });
 
-function report(label: string, r: TrialResult): void {
-  const a = r.accounting;
-  console.log(
-    `${label}: ${a.acknowledgedAcquires} acquires and ${a.acknowledgedRecords} records acknowledged, ${a.failedRequests} requests failed; ` +
-      `lost: ${a.lostAcknowledged} acknowledged writes (${a.lostOutcomes} outcomes, ${a.lostAdmissions} admissions); ` +
-      `counted twice: ${a.countedTwice}; failover ${r.failoverMs} ms`,
-  );
-}
-
-/** Every request that failed, failed under the policy (fail-closed), with the failover named. */
-function expectFailuresNameTheFailover(r: TrialResult): void {
-  for (const error of r.ledgers.flatMap((l) => l.errors)) {
-    expect(["RedisUnavailableError", "RedisReplicationError"]).toContain(error.name);
-    expect(error.message).toContain("failover");
-    expect(error.message).toMatch(/redis-sentinel:\/\/127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+){2}\/cb-primary/);
-  }
-}
+/** How the failures of a trial name this deployment. */
+const SENTINEL_ADDRESS = /redis-sentinel:\/\/127\.0\.0\.1:\d+(,127\.0\.0\.1:\d+){2}\/cb-primary/;
 
 describe("SIGKILL of a Sentinel-managed primary under eight racing writers", () => {
   it("with minReplicas 1, loses no acknowledged write and counts no outcome twice, even after a replication blip", async () => {
     const r = await failoverTrial(sentinelDeployment(set), writers, { minReplicas: 1, blipMs: 1000, runMs: 600 });
-    report("Sentinel, minReplicas 1, blip + kill", r);
+    reportTrial("Sentinel, minReplicas 1, blip + kill", r);
     expect(r.accounting).toMatchObject({ lostOutcomes: 0, lostAdmissions: 0, countedTwice: 0, admittedTwice: 0 });
     // The fault was felt: writes the replica did not acknowledge failed.
     expect(r.accounting.failedRequests).toBeGreaterThan(0);
     expect(r.ledgers.flatMap((l) => l.errors).some((e) => e.name === "RedisReplicationError")).toBe(true);
-    expectFailuresNameTheFailover(r);
+    expectFailuresNameTheFailover(r, SENTINEL_ADDRESS);
     // And the breaker works again once the killed node is back as a replica.
     expect(r.recordedAfter).toBeGreaterThan(0);
   });
 
   it("without minReplicas, counts no outcome twice; the writes the replica never got are lost (reported)", async () => {
     const blip = await failoverTrial(sentinelDeployment(set), writers, { minReplicas: 0, blipMs: 1000, runMs: 600 });
-    report("Sentinel, no minReplicas, blip + kill", blip);
+    reportTrial("Sentinel, no minReplicas, blip + kill", blip);
     expect(blip.accounting).toMatchObject({ countedTwice: 0, admittedTwice: 0 });
-    expectFailuresNameTheFailover(blip);
+    expectFailuresNameTheFailover(blip, SENTINEL_ADDRESS);
     expect(blip.recordedAfter).toBeGreaterThan(0);
     // Acknowledged by the primary alone during the blip, gone with it.
     expect(blip.accounting.lostAcknowledged).toBeGreaterThan(0);
 
     const plain = await failoverTrial(sentinelDeployment(set), writers, { minReplicas: 0, blipMs: 0, runMs: 600 });
-    report("Sentinel, no minReplicas, plain kill", plain);
+    reportTrial("Sentinel, no minReplicas, plain kill", plain);
     expect(plain.accounting).toMatchObject({ countedTwice: 0, admittedTwice: 0 });
-    expectFailuresNameTheFailover(plain);
+    expectFailuresNameTheFailover(plain, SENTINEL_ADDRESS);
   });
 });
