@@ -18,7 +18,7 @@ import { dirname, join } from "node:path";
 import { randomHex } from "../util.js";
 import { baseEnv, buildCacheDir, once } from "./build.js";
 import { loadModuleSource } from "./module-source.js";
-import { coreClientGen, indexTs, introspectorCoreDts, sdkPackageDir, sdkVersion, telemetryTs } from "./sdk-library.js";
+import { bundleSdkEntry, coreClientGen, indexTs, introspectorCoreDts, sdkPackageDir, sdkVersion, telemetryTs } from "./sdk-library.js";
 import { ensureToolchain, type Toolchain } from "./toolchain.js";
 
 const INTROSPECTOR_FORMAT = "1";
@@ -33,20 +33,8 @@ export function sdkTypescriptDir(): string {
 }
 
 /** The introspection entrypoint bundled with typescript external, as cached by SDK version. */
-async function introspectorJs(): Promise<string> {
-  const esbuild = await import("esbuild");
-  const result = await esbuild.build({
-    entryPoints: [join(sdkPackageDir(), "dist", "src", "module", "entrypoint", "introspection_entrypoint.js")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    external: ["typescript"],
-    write: false,
-    logLevel: "silent",
-    banner: { js: 'import { createRequire as __cbCreateRequire } from "node:module";\nconst require = __cbCreateRequire(import.meta.url);' },
-  });
-  return result.outputFiles[0]!.text;
+function introspectorJs(): Promise<string> {
+  return bundleSdkEntry("module/entrypoint/introspection_entrypoint.js");
 }
 
 /** <cache>/introspector/<sdk version>/: ts-introspector.mjs and the typescript it imports (node_modules/typescript). */

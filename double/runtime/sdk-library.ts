@@ -110,11 +110,14 @@ export function getTracer(name?: string): unknown
 `;
 }
 
-/** core.js: the npm SDK bundled with typescript external (build.ts caches it by SDK version). */
-export async function coreJs(): Promise<string> {
+/**
+ * A file of the npm SDK bundled into one ES module with typescript left external, as the runtime
+ * bundles the SDK (core.js) and its introspector (ts-introspector).
+ */
+export async function bundleSdkEntry(entry: string): Promise<string> {
   const esbuild = await import("esbuild");
   const result = await esbuild.build({
-    entryPoints: [join(sdkPackageDir(), "dist", "src", "index.js")],
+    entryPoints: [join(sdkPackageDir(), "dist", "src", ...entry.split("/"))],
     bundle: true,
     platform: "node",
     format: "esm",
@@ -126,6 +129,11 @@ export async function coreJs(): Promise<string> {
     banner: { js: 'import { createRequire as __cbCreateRequire } from "node:module";\nconst require = __cbCreateRequire(import.meta.url);' },
   });
   return result.outputFiles[0]!.text;
+}
+
+/** core.js: the npm SDK bundled with typescript external (build.ts caches it by SDK version). */
+export function coreJs(): Promise<string> {
+  return bundleSdkEntry("index.js");
 }
 
 function enumNamesOf(ts: typeof TypeScript, dts: TypeScript.SourceFile): Set<string> {
