@@ -6,7 +6,7 @@ import { executeWorkflow } from "../../lib/service/execute-workflow.js";
 import { MemoryStateStore } from "../../lib/store/memory-store.js";
 import type { StateRequest, StateResponse } from "../../lib/store/request.js";
 import type { StateStore } from "../../lib/store/state-store.js";
-import { seededRandom } from "../../lib/workflow/backoff.js";
+import { backoffDelayMs, seededRandom } from "../../lib/workflow/backoff.js";
 import type { StepExecutor, StepRun } from "../../lib/workflow/run-workflow.js";
 
 const T0 = Date.UTC(2026, 10, 28, 9, 0, 0);
@@ -65,6 +65,19 @@ async function stateOf(store: MemoryStateStore, breaker: string): Promise<Breake
 }
 
 describe("whole-workflow retries inside one breaker call", () => {
+  it("spread each retry's wait with the run's seeded random source, draw by draw", async () => {
+    const w = world();
+    await executeWorkflow(w.store, workflow, new Scripted([1, 1]), w.options);
+    // The same seed drawn in the same order: the acquire takes the first draw (sent for the
+    // open-time jitter), then each retry one. A loop that ignored the run's source (Math.random,
+    // or a fixed 0.5 giving exactly 1000 and 2000 ms) would not give these.
+    const draws = seededRandom(11);
+    draws();
+    const expected = [1, 2].map((retry) => backoffDelayMs({ backoffFactorMs: 1000, jitter: 0.5 }, retry, draws));
+    expect(w.delays).toEqual(expected);
+    expect(w.delays).not.toEqual([1000, 2000]);
+  });
+
   it("record one success when the step fails twice and then succeeds", async () => {
     const w = world();
     const executor = new Scripted([1, 1]);
