@@ -327,6 +327,22 @@ export class CircuitBreaker {
     return (await loadCalls("state-actions")).history(this, breaker);
   }
 
+  /**
+   * Draw a breaker's history as an SVG picture: its states over time as coloured bands
+   * (closed, open, half-open, forced open, disabled) with the open times, counted and neutral
+   * failures and probes as marks, and a legend. Drawn from what the state keeps (the last
+   * history_size transitions, the last counted and the last neutral failure). Self-contained:
+   * no script, links or external fonts; follows the viewer's light or dark theme. Save it with
+   * `export --path history.svg`.
+   */
+  @func({ cache: "never" })
+  async historyChart(
+    /** Breaker name. */
+    breaker: string,
+  ): Promise<File> {
+    return (await loadCalls("state-actions")).historyChart(this, breaker);
+  }
+
   /** Close a breaker by hand and clear its failure counts. Also the recovery for unreadable state. */
   @func({ cache: "never" })
   async reset(

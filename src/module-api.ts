@@ -73,6 +73,8 @@ export interface StateCalls {
   metrics(choice: StoreChoice, prefix: string | null): Promise<string>;
   status(choice: StoreChoice, breaker: string | null, format: string, prefix: string | null): Promise<string>;
   history(choice: StoreChoice, breaker: string): Promise<string>;
+  /** An SVG picture of the breaker's history. */
+  historyChart(choice: StoreChoice, breaker: string): Promise<File>;
   control(
     choice: StoreChoice,
     op: "reset" | "trip" | "disable",

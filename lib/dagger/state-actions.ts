@@ -1,4 +1,4 @@
-import type { File, Secret } from "@dagger.io/dagger";
+import { dag, type File, type Secret } from "@dagger.io/dagger";
 import type { StateCalls } from "../../src/module-api.js";
 import { parseDuration } from "../core/duration.js";
 import { validateBreakerName } from "../core/names.js";
@@ -40,6 +40,18 @@ export async function history(store: StateStore, breaker: string): Promise<strin
     throw new Error(`no breaker named "${breaker}" in ${store.description} yet`);
   }
   return historyTable(stateOf(response, breaker));
+}
+
+/** The breaker's history as an SVG document, drawn as of the store's clock. */
+export async function historyChart(store: StateStore, breaker: string): Promise<string> {
+  validateBreakerName(breaker);
+  const response = await store.apply({ op: "read", breakers: [breaker] });
+  if (response.states.length === 0 && response.problems.length === 0) {
+    throw new Error(`no breaker named "${breaker}" in ${store.description} yet`);
+  }
+  // Loaded only when a chart is asked for, so status and metrics do not pay for it.
+  const { historyChartSvg } = await import("../report/history-chart.js");
+  return historyChartSvg(stateOf(response, breaker), response.now);
 }
 
 export async function control(
@@ -102,6 +114,11 @@ const calls: StateCalls = {
   metrics: (choice, prefix) => withStateStore(choice, (store) => metrics(store, prefix)),
   status: (choice, breaker, format, prefix) => withStateStore(choice, (store) => status(store, breaker, format, prefix)),
   history: (choice, breaker) => withStateStore(choice, (store) => history(store, breaker)),
+  historyChart: async (choice, breaker) => {
+    const svg = await withStateStore(choice, (store) => historyChart(store, breaker));
+    // A file made from text, as the engine keeps it; the name is a valid breaker name by now.
+    return dag.file(`${breaker}-history.svg`, svg);
+  },
   control: (choice, op, breaker, duration, config = null, secrets = []) =>
     withStateStore(choice, (store) => control(store, op, breaker, duration, config === null ? null : { config, secrets })),
   prune: async (choice, unusedFor, dryRun) => {

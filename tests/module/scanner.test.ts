@@ -66,6 +66,7 @@ describe("the module as the engine registers it", () => {
       metrics: "never",
       status: "never",
       history: "never",
+      historyChart: "never",
       reset: "never",
       trip: "never",
       disable: "never",
