@@ -35,7 +35,6 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { build } from "esbuild";
 import { readExecLog, runDaggerCall, volumeDir } from "../double/index.js";
 import type { BreakerState } from "../lib/core/state.js";
 import { RedisStateStore } from "../lib/store/redis/index.js";
@@ -44,6 +43,7 @@ import { RedisServer } from "../tests/store/redis-server.js";
 import { fixed, machineLine, markdownTable, median, ratio, relativeSpread, spread } from "./lib/measure.js";
 import { FLOOR_SCRIPT } from "./lib/floor-script.js";
 import { printSmokeNotice, runSize, SMOKE } from "./lib/smoke.js";
+import { bundleWorker } from "../tests/store/bundle-worker.js";
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -282,17 +282,7 @@ async function volumeSection(root: string): Promise<void> {
 
 async function redisSection(root: string): Promise<void> {
   const worker = join(root, "redis-worker.mjs");
-  await build({
-    entryPoints: [join(repoRoot, "bench", "workers", "redis-worker.ts")],
-    outfile: worker,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    // ioredis is CommonJS and requires Node built-ins, which an ES module bundle cannot do by itself.
-    banner: { js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);' },
-    logLevel: "warning",
-  });
+  await bundleWorker(join(repoRoot, "bench", "workers", "redis-worker.ts"), worker);
   const server = await RedisServer.start();
   const rows = new Map<string, Row>();
   const row = (p: number, v: string) => rows.get(`${p}:${v}`) ?? rows.set(`${p}:${v}`, emptyRow()).get(`${p}:${v}`)!;

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import type { RedisStoreOptions } from "../../lib/store/redis/index.js";
 import type { Ledger } from "./failover-ledger.js";
+import { bundleWorker } from "./bundle-worker.js";
 
 /**
  * Racing writer processes (failover-worker.ts), started once and reused for several trials.
@@ -22,17 +22,7 @@ export class FailoverWriters {
   static async start(count: number): Promise<FailoverWriters> {
     const dir = mkdtempSync(join(tmpdir(), "cb-failover-"));
     const worker = join(dir, "failover-worker.mjs");
-    await build({
-      entryPoints: [fileURLToPath(new URL("./failover-worker.ts", import.meta.url))],
-      outfile: worker,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      // ioredis is CommonJS and requires Node built-ins, which an ES module bundle cannot do by itself.
-      banner: { js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);' },
-      logLevel: "warning",
-    });
+    await bundleWorker(fileURLToPath(new URL("./failover-worker.ts", import.meta.url)), worker);
     const children = Array.from({ length: count }, () => {
       const child = spawn(process.execPath, [worker], { stdio: ["pipe", "pipe", "pipe"] });
       let stderr = "";

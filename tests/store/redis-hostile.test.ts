@@ -5,7 +5,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_POLICY } from "../../lib/core/policy.js";
 import type { Permit } from "../../lib/core/state.js";
@@ -18,6 +17,7 @@ import {
   type RedisStoreStats,
 } from "../../lib/store/redis/index.js";
 import { RedisServer } from "./redis-server.js";
+import { bundleWorker } from "./bundle-worker.js";
 
 /**
  * Redis misbehaving: killed, frozen, back again, and shared by several processes at once.
@@ -171,17 +171,7 @@ describe("several processes share one breaker", () => {
   const dir = mkdtempSync(join(tmpdir(), "cb-worker-"));
   const worker = join(dir, "redis-worker.mjs");
   beforeAll(async () => {
-    await build({
-      entryPoints: [fileURLToPath(new URL("./redis-worker.ts", import.meta.url))],
-      outfile: worker,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "node20",
-      // ioredis is CommonJS and requires Node built-ins, which an ES module bundle cannot do by itself.
-      banner: { js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);' },
-      logLevel: "warning",
-    });
+    await bundleWorker(fileURLToPath(new URL("./redis-worker.ts", import.meta.url)), worker);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
