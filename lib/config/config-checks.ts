@@ -28,6 +28,76 @@ export function checkConfig(config: Config): PathProblem[] {
   problems.push(...checkSharedBreakers(config));
   problems.push(...checkProbes(config));
   problems.push(...checkAlerts(config));
+  problems.push(...checkTimeWindows(config));
+  problems.push(...checkFallbacks(config));
+  return problems;
+}
+
+/**
+ * failure_count counts within window_seconds, so it needs one; and a section that sets both
+ * window_size and window_seconds leaves it unclear which window the failure rate uses.
+ */
+function checkTimeWindows(config: Config): PathProblem[] {
+  const found = new Map<string, PathProblem>();
+  const sections: { settings: BreakerSettings | undefined; at: ConfigPath }[] = [
+    { settings: config.circuit_breaker, at: ["circuit_breaker"] },
+    ...Object.entries(config.workflows).map(([name, w]) => ({ settings: w.circuit_breaker, at: ["workflows", name, "circuit_breaker"] as ConfigPath })),
+  ];
+  for (const { settings, at } of sections) {
+    if (settings?.window_size !== undefined && settings.window_seconds != null) {
+      found.set(`${at.join(".")}.window_size`, {
+        path: [...at, "window_size"],
+        target: "key",
+        message: "window_size and window_seconds are both set: the failure rate is counted over the last window_seconds (time) or the last window_size calls (count), not both; remove one",
+      });
+    }
+  }
+  for (const [name, workflow] of Object.entries(config.workflows)) {
+    const merged = mergeBreakerSettings(config.circuit_breaker, workflow.circuit_breaker);
+    if (merged.trip_policy !== "failure_count" || merged.window_seconds !== null) continue;
+    const at: ConfigPath = workflow.circuit_breaker?.trip_policy !== undefined ? ["workflows", name, "circuit_breaker"] : ["circuit_breaker"];
+    found.set(`${at.join(".")}.trip_policy`, {
+      path: [...at, "trip_policy"],
+      target: "value",
+      message: "trip_policy failure_count opens after failure_threshold failures within window_seconds, but window_seconds is not set: add it, e.g. window_seconds: 600",
+    });
+  }
+  return [...found.values()];
+}
+
+/**
+ * A fallback must be a workflow of this file that can run when this one is refused: not itself,
+ * not guarded by the same breaker (it would be refused too), and without a fallback of its own,
+ * so that chains and cycles cannot form.
+ */
+function checkFallbacks(config: Config): PathProblem[] {
+  const names = Object.keys(config.workflows);
+  const problems: PathProblem[] = [];
+  for (const [name, workflow] of Object.entries(config.workflows)) {
+    const at: ConfigPath = ["workflows", name];
+    const fallback = workflow.fallback;
+    if (fallback === undefined) {
+      if (workflow.fallback_on_failure === true) {
+        problems.push({ path: [...at, "fallback_on_failure"], target: "key", message: "fallback_on_failure is set but the workflow has no fallback: add fallback: <workflow> or remove it" });
+      }
+      continue;
+    }
+    const problem = (message: string) => problems.push({ path: [...at, "fallback"], target: "value", message });
+    const target = config.workflows[fallback];
+    if (!Object.hasOwn(config.workflows, fallback) || target === undefined) {
+      problem(`no workflow named ${JSON.stringify(fallback)} to run as the fallback${didYouMean(fallback, names)}`);
+    } else if (fallback === name) {
+      problem(`workflow ${JSON.stringify(name)} cannot be its own fallback: name another workflow`);
+    } else if (target.fallback !== undefined) {
+      problem(
+        `the fallback ${JSON.stringify(fallback)} has a fallback of its own (${JSON.stringify(target.fallback)}); fallbacks do not chain: point ${JSON.stringify(name)} at the last one, or remove ${JSON.stringify(fallback)}'s fallback`,
+      );
+    } else if (target.use_circuit_breaker !== false && workflow.use_circuit_breaker !== false && (target.breaker ?? fallback) === (workflow.breaker ?? name)) {
+      problem(
+        `the fallback ${JSON.stringify(fallback)} is guarded by the same breaker ${JSON.stringify(workflow.breaker ?? name)}, so it would be refused whenever this workflow is: give it a breaker of its own, or use_circuit_breaker: false`,
+      );
+    }
+  }
   return problems;
 }
 

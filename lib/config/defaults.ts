@@ -27,7 +27,13 @@ export const DEFAULT_BREAKER_SETTINGS = {
   queue_timeout: 0,
   mode: DEFAULT_POLICY.mode,
   reset_timeout_jitter: DEFAULT_POLICY.resetTimeoutJitter,
+  window_seconds: null,
+  rate_limit: null,
+  retry_budget: null,
 } as const satisfies Record<string, unknown>;
+
+/** A retry budget's keys left out of a `retry_budget:` section. */
+export const DEFAULT_RETRY_BUDGET = { ratio: 0.2, min_retries_per_minute: 10, window_seconds: 60 } as const;
 
 export const DEFAULT_RETRY_SETTINGS = {
   max_retries: 0,

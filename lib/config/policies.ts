@@ -2,9 +2,9 @@
  * Layers of config settings (seconds, snake_case) merged and turned into the policies the runner
  * uses (milliseconds, camelCase).
  */
-import type { BreakerPolicy } from "../core/policy.js";
-import { DEFAULT_BREAKER_SETTINGS, DEFAULT_RETRY_SETTINGS } from "./defaults.js";
-import type { BreakerSettings, RetrySettings } from "./schema.js";
+import type { BreakerPolicy, RetryBudget, TripPolicy } from "../core/policy.js";
+import { DEFAULT_BREAKER_SETTINGS, DEFAULT_RETRY_BUDGET, DEFAULT_RETRY_SETTINGS } from "./defaults.js";
+import type { BreakerSettings, RetryBudgetSettings, RetrySettings } from "./schema.js";
 
 export type CompleteBreakerSettings = Required<BreakerSettings>;
 export type CompleteRetrySettings = Required<RetrySettings>;
@@ -48,15 +48,7 @@ const ms = (seconds: number): number => Math.round(seconds * 1000);
 
 export function toBreakerPolicy(settings: CompleteBreakerSettings): BreakerPolicy {
   return {
-    trip:
-      settings.trip_policy === "consecutive"
-        ? { kind: "consecutive", threshold: settings.failure_threshold }
-        : {
-            kind: "failure-rate",
-            rate: settings.failure_rate_threshold,
-            windowSize: settings.window_size,
-            minimumCalls: settings.minimum_calls,
-          },
+    trip: toTripPolicy(settings),
     resetTimeoutMs: ms(settings.reset_timeout),
     resetTimeoutMultiplier: settings.reset_timeout_multiplier,
     maxResetTimeoutMs: ms(settings.max_reset_timeout),
@@ -69,7 +61,32 @@ export function toBreakerPolicy(settings: CompleteBreakerSettings): BreakerPolic
     maxConcurrentCalls: settings.max_concurrent_calls,
     mode: settings.mode,
     resetTimeoutJitter: settings.reset_timeout_jitter,
+    rateLimit: settings.rate_limit === null ? null : { calls: settings.rate_limit.calls, periodMs: ms(settings.rate_limit.period_seconds) },
+    retryBudget: settings.retry_budget === null ? null : toRetryBudget(settings.retry_budget),
   };
+}
+
+/**
+ * The trip policy the keys describe. failure_count without window_seconds is refused by the
+ * config checks before this runs; a window of 1 s stands in so the type holds.
+ */
+function toTripPolicy(settings: CompleteBreakerSettings): TripPolicy {
+  const windowMs = settings.window_seconds === null ? null : ms(settings.window_seconds);
+  switch (settings.trip_policy) {
+    case "consecutive":
+      return { kind: "consecutive", threshold: settings.failure_threshold };
+    case "failure_rate":
+      return windowMs === null
+        ? { kind: "failure-rate", rate: settings.failure_rate_threshold, windowSize: settings.window_size, minimumCalls: settings.minimum_calls }
+        : { kind: "time-failure-rate", rate: settings.failure_rate_threshold, windowMs, minimumCalls: settings.minimum_calls };
+    case "failure_count":
+      return { kind: "failures-in-time", threshold: settings.failure_threshold, windowMs: windowMs ?? 1000 };
+  }
+}
+
+function toRetryBudget(settings: RetryBudgetSettings): RetryBudget {
+  const full = { ...DEFAULT_RETRY_BUDGET, ...settings };
+  return { ratio: full.ratio, minPerMinute: full.min_retries_per_minute, windowMs: ms(full.window_seconds) };
 }
 
 export function toRetryPolicy(settings: CompleteRetrySettings): RetryPolicy {

@@ -61,6 +61,8 @@ export interface ResolvedWorkflow {
   queueTimeoutMs: number;
   /** The workflow run as an alert when a call of this one opens, closes or forces open its breaker; null: none. */
   onTransition: string | null;
+  /** The workflow run instead when the breaker refuses the call (and, with `onFailure`, when the run fails); null: none. */
+  fallback: { workflow: string; onFailure: boolean } | null;
 }
 
 export class UnknownWorkflowError extends Error {
@@ -101,10 +103,10 @@ export function resolveWorkflow(
 
   const settings = mergeBreakerSettings(config.circuit_breaker, own.circuit_breaker);
   if (isGiven(overrides.failureThreshold)) {
-    if (settings.trip_policy !== "consecutive") {
+    if (settings.trip_policy === "failure_rate") {
       throw new InvalidOverrideError(
         flagName("failureThreshold"),
-        `${flagName("failureThreshold")} applies only to trip_policy "consecutive", but workflow ${JSON.stringify(workflow)} uses "${settings.trip_policy}": change failure_rate_threshold in the config instead`,
+        `${flagName("failureThreshold")} applies only to trip_policy "consecutive" or "failure_count", but workflow ${JSON.stringify(workflow)} uses "${settings.trip_policy}": change failure_rate_threshold in the config instead`,
       );
     }
     settings.failure_threshold = overrides.failureThreshold;
@@ -133,6 +135,7 @@ export function resolveWorkflow(
     timeoutSeconds: own.timeout_seconds ?? null,
     queueTimeoutMs: Math.round(settings.queue_timeout * 1000),
     onTransition: own.on_transition ?? config.on_transition ?? null,
+    fallback: own.fallback === undefined ? null : { workflow: own.fallback, onFailure: own.fallback_on_failure ?? false },
     failureRules: resolveFailureRules(own.failure_rules, `workflow "${workflow}"`),
     retryWhen: resolveRetryWhen(own.retry_when),
     retryAfter: resolveRetryAfter(own.retry_after),

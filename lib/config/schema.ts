@@ -107,14 +107,44 @@ const envMap = z
   })
   .meta({ examples: [{ LOG_LEVEL: "debug" }] });
 
-const TRIP_POLICIES = ["consecutive", "failure_rate"] as const;
+const TRIP_POLICIES = ["consecutive", "failure_rate", "failure_count"] as const;
+
+/** At most `calls` admitted calls in any `period_seconds`, across the fleet. */
+export const rateLimitSchema = z
+  .strictObject({
+    calls: wholeNumber(1).describe("Calls admitted per period, across every caller sharing the state."),
+    period_seconds: positiveSeconds().describe("Seconds of the sliding period, kept in 60 buckets: a slot frees up to period_seconds/60 s late."),
+  })
+  .describe(
+    "Fleet-wide rate limit: at most calls admitted calls in any period_seconds. A call over it waits up to queue_timeout, then is refused; a refusal runs nothing and never counts against the service.",
+  )
+  .meta({ examples: [{ calls: 10, period_seconds: 3600 }] });
+
+/** Retries across the fleet, as a share of first attempts. */
+export const retryBudgetSchema = z
+  .strictObject({
+    ratio: z
+      .number({ error: mustBe("a number of 0 or more, such as 0.2") })
+      .min(0, { error: mustBe("a number of 0 or more, such as 0.2") })
+      .describe("Retries allowed per first attempt admitted within the window (0.2: one retry for every five calls).")
+      .meta({ default: 0.2 }),
+    min_retries_per_minute: nonNegativeSeconds()
+      .describe("Retries always allowed per minute of the window, whatever the first attempts, so a quiet breaker can still retry.")
+      .meta({ default: 10 }),
+    window_seconds: positiveSeconds().describe("Seconds of the sliding window the budget is counted over.").meta({ default: 60 }),
+  })
+  .partial()
+  .describe(
+    "Fleet-wide retry budget: step and workflow retries by every caller sharing the state are limited to ratio × first attempts + min_retries_per_minute × minutes, within window_seconds. A retry over budget is not made: the call fails with its last error.",
+  )
+  .meta({ examples: [{ ratio: 0.2, min_retries_per_minute: 10, window_seconds: 60 }] });
 const BREAKER_MODES = ["enforce", "observe"] as const;
 
 /** Any subset of these may appear globally and per workflow. */
 export const breakerSettingsSchema = z
   .strictObject({
     failure_threshold: wholeNumber(1)
-      .describe("Consecutive failures that open the breaker (trip_policy: consecutive).")
+      .describe("Failures that open the breaker: in a row (trip_policy: consecutive), or within window_seconds (trip_policy: failure_count).")
       .meta({ default: DEFAULT_BREAKER_SETTINGS.failure_threshold }),
     reset_timeout: positiveSeconds()
       .describe("Seconds the breaker stays open before it admits a probe call.")
@@ -137,7 +167,7 @@ export const breakerSettingsSchema = z
           (typeof issue.input === "string" ? didYouMean(issue.input, TRIP_POLICIES) : ""),
       })
       .describe(
-        "When the breaker opens: after failure_threshold failures in a row (consecutive), or when the failure rate over the last window_size calls reaches failure_rate_threshold (failure_rate).",
+        "When the breaker opens: after failure_threshold failures in a row (consecutive); when the failure rate over the last window_size calls, or over the last window_seconds, reaches failure_rate_threshold (failure_rate); or after failure_threshold failures within window_seconds, whatever successes fall between them (failure_count).",
       )
       .meta({ default: DEFAULT_BREAKER_SETTINGS.trip_policy }),
     failure_rate_threshold: fraction(requirement.rate, true)
@@ -149,6 +179,12 @@ export const breakerSettingsSchema = z
     minimum_calls: wholeNumber(1)
       .describe("The failure rate decides only once this many outcomes are in the window; at most window_size.")
       .meta({ default: DEFAULT_BREAKER_SETTINGS.minimum_calls }),
+    window_seconds: positiveSeconds()
+      .nullable()
+      .describe(
+        "Seconds of a time-based window: failure_rate then counts the outcomes of the last window_seconds instead of the last window_size, and failure_count needs it. Kept in 60 buckets: an outcome leaves the window between window_seconds and window_seconds + window_seconds/60 after it was recorded.",
+      )
+      .meta({ default: DEFAULT_BREAKER_SETTINGS.window_seconds }),
     reset_timeout_multiplier: z
       .number({ error: mustBe(requirement.multiplier) })
       .min(1, { error: mustBe(requirement.multiplier) })
@@ -175,7 +211,7 @@ export const breakerSettingsSchema = z
       )
       .meta({ default: DEFAULT_BREAKER_SETTINGS.max_concurrent_calls }),
     queue_timeout: nonNegativeSeconds()
-      .describe("Seconds a call over max_concurrent_calls waits for a slot, polling with backoff, before it is refused; 0 refuses at once.")
+      .describe("Seconds a call over max_concurrent_calls or rate_limit waits for a slot, polling with backoff, before it is refused; 0 refuses at once.")
       .meta({ default: DEFAULT_BREAKER_SETTINGS.queue_timeout }),
     mode: z
       .enum(BREAKER_MODES, {
@@ -190,6 +226,8 @@ export const breakerSettingsSchema = z
     reset_timeout_jitter: fraction(requirement.fraction, false)
       .describe("Fraction of random spread (±) applied to the open time, so breakers that opened together do not all probe at the same second.")
       .meta({ default: DEFAULT_BREAKER_SETTINGS.reset_timeout_jitter }),
+    rate_limit: rateLimitSchema.nullable().meta({ default: DEFAULT_BREAKER_SETTINGS.rate_limit }),
+    retry_budget: retryBudgetSchema.nullable().meta({ default: DEFAULT_BREAKER_SETTINGS.retry_budget }),
   })
   .partial()
   .describe("Circuit breaker settings; any subset may be given.");
@@ -390,6 +428,16 @@ export const workflowSchema = z
       .meta({ examples: ["Retry-After:\\s*(\\d+)", "retry in (\\d+\\s*[smh])"] }),
     probe: probeSchema.optional(),
     on_transition: onTransition().describe("The alert workflow for this workflow's breaker; it wins over the top-level on_transition."),
+    fallback: name("workflow name")
+      .optional()
+      .describe(
+        "A workflow of this file run instead when the breaker refuses the call (open, half-open with its probe slots taken, a full concurrency or rate limit). It runs under its own breaker and never counts against this one; its steps get CIRCUIT_BREAKER_FALLBACK_REASON, CIRCUIT_BREAKER_NAME, CIRCUIT_BREAKER_STATE and CIRCUIT_BREAKER_RETRY_AT as env. It may not have a fallback of its own.",
+      )
+      .meta({ examples: ["deploy-from-cache"] }),
+    fallback_on_failure: flag()
+      .optional()
+      .describe("Also run the fallback when the workflow ran and failed (including a retry the retry budget refused).")
+      .meta({ default: false }),
     steps: z
       .array(stepSchema, { error: mustBe("a list of steps") })
       .min(1, { error: "a workflow needs at least one step: add steps: [{ name: ..., image: ..., command: [...] }]" })
@@ -423,6 +471,7 @@ export const configSchema = z
   });
 
 export type BreakerSettings = z.output<typeof breakerSettingsSchema>;
+export type RetryBudgetSettings = z.output<typeof retryBudgetSchema>;
 export type RetrySettings = z.output<typeof retrySettingsSchema>;
 export type StepConfig = z.output<typeof stepSchema>;
 export type ProbeConfig = z.output<typeof probeSchema>;

@@ -1,4 +1,5 @@
-import type { BreakerPolicy } from "./policy.js";
+import type { BreakerPolicy, TripPolicy } from "./policy.js";
+import { copyBuckets } from "./time-buckets.js";
 import type { BreakerState, LastError, Permit, Transition } from "./state.js";
 
 /**
@@ -18,6 +19,10 @@ export function copyState(state: BreakerState): BreakerState {
     since: state.since,
     consecutiveFailures: state.consecutiveFailures,
     window: state.window.slice(),
+    outcomeBuckets: copyBuckets(state.outcomeBuckets),
+    admissionBuckets: copyBuckets(state.admissionBuckets),
+    retryBuckets: copyBuckets(state.retryBuckets),
+    clockAt: state.clockAt,
     openUntil: state.openUntil,
     reopenCount: state.reopenCount,
     forcedUntil: state.forcedUntil,
@@ -45,6 +50,10 @@ export function copyState(state: BreakerState): BreakerState {
       wouldHaveRejected: c.wouldHaveRejected,
       queuedCalls: c.queuedCalls,
       queueWaitMs: c.queueWaitMs,
+      rateLimitRefusals: c.rateLimitRefusals,
+      retries: c.retries,
+      retryBudgetRefusals: c.retryBudgetRefusals,
+      fallbacks: c.fallbacks,
     },
     history: state.history.map(cloneTransition),
     policy: p === null ? null : clonePolicy(p),
@@ -66,9 +75,7 @@ function cloneTransition(t: Transition): Transition {
 
 function clonePolicy(p: BreakerPolicy): BreakerPolicy {
   return {
-    trip: p.trip.kind === "consecutive"
-      ? { kind: "consecutive", threshold: p.trip.threshold }
-      : { kind: "failure-rate", rate: p.trip.rate, windowSize: p.trip.windowSize, minimumCalls: p.trip.minimumCalls },
+    trip: cloneTrip(p.trip),
     resetTimeoutMs: p.resetTimeoutMs,
     resetTimeoutMultiplier: p.resetTimeoutMultiplier,
     maxResetTimeoutMs: p.maxResetTimeoutMs,
@@ -81,5 +88,23 @@ function clonePolicy(p: BreakerPolicy): BreakerPolicy {
     maxConcurrentCalls: p.maxConcurrentCalls,
     mode: p.mode,
     resetTimeoutJitter: p.resetTimeoutJitter,
+    rateLimit: p.rateLimit === null ? null : { calls: p.rateLimit.calls, periodMs: p.rateLimit.periodMs },
+    retryBudget:
+      p.retryBudget === null
+        ? null
+        : { ratio: p.retryBudget.ratio, minPerMinute: p.retryBudget.minPerMinute, windowMs: p.retryBudget.windowMs },
   };
+}
+
+function cloneTrip(t: TripPolicy): TripPolicy {
+  switch (t.kind) {
+    case "consecutive":
+      return { kind: "consecutive", threshold: t.threshold };
+    case "failure-rate":
+      return { kind: "failure-rate", rate: t.rate, windowSize: t.windowSize, minimumCalls: t.minimumCalls };
+    case "time-failure-rate":
+      return { kind: "time-failure-rate", rate: t.rate, windowMs: t.windowMs, minimumCalls: t.minimumCalls };
+    case "failures-in-time":
+      return { kind: "failures-in-time", threshold: t.threshold, windowMs: t.windowMs };
+  }
 }

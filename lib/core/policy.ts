@@ -13,7 +13,37 @@ export type TripPolicy =
       windowSize: number;
       /** No decision before this many outcomes are in the window. */
       minimumCalls: number;
+    }
+  | {
+      /** Opens when the failure rate over the last `windowMs` of outcomes reaches `rate` (kept in time buckets). */
+      kind: "time-failure-rate";
+      rate: number;
+      windowMs: number;
+      /** No decision before this many outcomes are in the window. */
+      minimumCalls: number;
+    }
+  | {
+      /** Opens after `threshold` failures within the last `windowMs`, whatever successes fall between them. */
+      kind: "failures-in-time";
+      threshold: number;
+      windowMs: number;
     };
+
+/** At most `calls` admitted calls in any `periodMs`, across every caller sharing the state. */
+export interface RateLimit {
+  calls: number;
+  periodMs: number;
+}
+
+/**
+ * Retries allowed within `windowMs`, across every caller sharing the state: `ratio` of the first
+ * attempts admitted in the window, plus `minPerMinute` for each minute of the window.
+ */
+export interface RetryBudget {
+  ratio: number;
+  minPerMinute: number;
+  windowMs: number;
+}
 
 /** Everything that decides how one breaker behaves. Times are milliseconds. */
 export interface BreakerPolicy {
@@ -51,6 +81,10 @@ export interface BreakerPolicy {
   mode: BreakerMode;
   /** Fraction, 0..1, of random spread applied to the policy's open time, so breakers opened together do not all probe at once. */
   resetTimeoutJitter: number;
+  /** Admitted calls per period across the fleet; null: no limit. A call over it is refused without counting against the dependency. */
+  rateLimit: RateLimit | null;
+  /** Retries across the fleet, as a share of first attempts; null: retries are not limited. */
+  retryBudget: RetryBudget | null;
 }
 
 export type BreakerMode = "enforce" | "observe";
@@ -69,6 +103,8 @@ export const DEFAULT_POLICY: BreakerPolicy = {
   maxConcurrentCalls: null,
   mode: "enforce",
   resetTimeoutJitter: 0,
+  rateLimit: null,
+  retryBudget: null,
 };
 
 /**
@@ -83,7 +119,21 @@ export function openDurationMs(policy: BreakerPolicy, reopenCount: number, rando
 
 /** The failure threshold a person reads in `status`: a count or a rate. */
 export function describeTrip(trip: TripPolicy): string {
-  return trip.kind === "consecutive"
-    ? `${trip.threshold} consecutive failures`
-    : `${Math.round(trip.rate * 100)}% of the last ${trip.windowSize} calls (min ${trip.minimumCalls})`;
+  switch (trip.kind) {
+    case "consecutive":
+      return `${trip.threshold} consecutive failures`;
+    case "failure-rate":
+      return `${Math.round(trip.rate * 100)}% of the last ${trip.windowSize} calls (min ${trip.minimumCalls})`;
+    case "time-failure-rate":
+      return `${Math.round(trip.rate * 100)}% of the calls in the last ${seconds(trip.windowMs)} (min ${trip.minimumCalls})`;
+    case "failures-in-time":
+      return `${trip.threshold} failures within ${seconds(trip.windowMs)}`;
+  }
 }
+
+/** The retries the budget allows in its window, given the first attempts admitted in it. */
+export function retryAllowance(budget: RetryBudget, firstAttempts: number): number {
+  return Math.floor(budget.ratio * firstAttempts + (budget.minPerMinute * budget.windowMs) / 60_000);
+}
+
+const seconds = (ms: number): string => `${Math.round(ms / 1000)} s`;

@@ -44,7 +44,25 @@ const trip = z.discriminatedUnion("kind", [
     windowSize: z.number().check(z.int(), z.positive()),
     minimumCalls: z.number().check(z.int(), z.positive()),
   }),
+  z.object({
+    kind: z.literal("time-failure-rate"),
+    rate: z.number().check(z.gt(0), z.lte(1)),
+    windowMs: z.number().check(z.int(), z.positive()),
+    minimumCalls: z.number().check(z.int(), z.positive()),
+  }),
+  z.object({
+    kind: z.literal("failures-in-time"),
+    threshold: z.number().check(z.int(), z.positive()),
+    windowMs: z.number().check(z.int(), z.positive()),
+  }),
 ]);
+
+const rateLimit = z.object({ calls: z.number().check(z.int(), z.positive()), periodMs: z.number().check(z.int(), z.positive()) });
+const retryBudget = z.object({
+  ratio: z.number().check(z.gte(0)),
+  minPerMinute: z.number().check(z.gte(0)),
+  windowMs: z.number().check(z.int(), z.positive()),
+});
 
 const storedPolicy = z.object({
   trip,
@@ -60,9 +78,11 @@ const storedPolicy = z.object({
   maxConcurrentCalls: z.optional(z.nullable(z.number().check(z.int(), z.positive()))),
   mode: z.optional(z.enum(["enforce", "observe"])),
   resetTimeoutJitter: z.optional(z.number().check(z.gte(0), z.lte(1))),
+  rateLimit: z.optional(z.nullable(rateLimit)),
+  retryBudget: z.optional(z.nullable(retryBudget)),
 });
 
-/** A policy stored before the concurrency, mode and jitter keys existed reads as their defaults. */
+/** A policy stored before the concurrency, mode, jitter, rate-limit and budget keys existed reads as their defaults. */
 export const policySchema = z.pipe(
   storedPolicy,
   z.transform(
@@ -71,6 +91,8 @@ export const policySchema = z.pipe(
       maxConcurrentCalls: policy.maxConcurrentCalls ?? DEFAULT_POLICY.maxConcurrentCalls,
       mode: policy.mode ?? DEFAULT_POLICY.mode,
       resetTimeoutJitter: policy.resetTimeoutJitter ?? DEFAULT_POLICY.resetTimeoutJitter,
+      rateLimit: policy.rateLimit ?? DEFAULT_POLICY.rateLimit,
+      retryBudget: policy.retryBudget ?? DEFAULT_POLICY.retryBudget,
     }),
   ),
 );
@@ -84,6 +106,11 @@ const lastError = z.object({
   rule: z.optional(z.nullable(z.string())),
 });
 
+const bucketStart = { start: time };
+const outcomeBucket = z.object({ ...bucketStart, calls: count, failures: count });
+const admissionBucket = z.object({ ...bucketStart, calls: count });
+const retryBucket = z.object({ ...bucketStart, firsts: count, retries: count });
+
 const stateSchema = z.object({
   version: z.literal(STATE_VERSION),
   name: z.string(),
@@ -92,6 +119,10 @@ const stateSchema = z.object({
   since: time,
   consecutiveFailures: count,
   window: z.array(z.boolean()),
+  outcomeBuckets: z.optional(z.array(outcomeBucket)),
+  admissionBuckets: z.optional(z.array(admissionBucket)),
+  retryBuckets: z.optional(z.array(retryBucket)),
+  clockAt: z.optional(time),
   openUntil: z.nullable(time),
   reopenCount: count,
   forcedUntil: z.nullable(time),
@@ -120,6 +151,10 @@ const stateSchema = z.object({
     wouldHaveRejected: z.optional(count),
     queuedCalls: z.optional(count),
     queueWaitMs: z.optional(count),
+    rateLimitRefusals: z.optional(count),
+    retries: z.optional(count),
+    retryBudgetRefusals: z.optional(count),
+    fallbacks: z.optional(count),
   }),
   history: z.array(z.object({ at: time, from: status, to: status, reason: z.string() })),
   policy: z.nullable(policySchema),
@@ -160,6 +195,10 @@ export function parseState(text: string, name: string): BreakerState {
   return {
     ...data,
     leases: data.leases ?? [],
+    outcomeBuckets: data.outcomeBuckets ?? [],
+    admissionBuckets: data.admissionBuckets ?? [],
+    retryBuckets: data.retryBuckets ?? [],
+    clockAt: data.clockAt ?? data.updatedAt,
     settledPermits: data.settledPermits ?? [],
     lastError: error(data.lastError),
     lastIgnored: error(data.lastIgnored),
@@ -171,6 +210,10 @@ export function parseState(text: string, name: string): BreakerState {
       wouldHaveRejected: counters.wouldHaveRejected ?? 0,
       queuedCalls: counters.queuedCalls ?? 0,
       queueWaitMs: counters.queueWaitMs ?? 0,
+      rateLimitRefusals: counters.rateLimitRefusals ?? 0,
+      retries: counters.retries ?? 0,
+      retryBudgetRefusals: counters.retryBudgetRefusals ?? 0,
+      fallbacks: counters.fallbacks ?? 0,
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { BreakerPolicy } from "./policy.js";
+import type { Bucket } from "./time-buckets.js";
 
 export const STATE_VERSION = 1;
 
@@ -53,6 +54,13 @@ export interface Counters {
   /** Calls admitted after waiting for a concurrency slot, and their total wait. */
   queuedCalls: number;
   queueWaitMs: number;
+  /** Calls refused because the rate limit's period was full; not failures of the dependency. */
+  rateLimitRefusals: number;
+  /** Retries the retry budget allowed, and those it refused. */
+  retries: number;
+  retryBudgetRefusals: number;
+  /** Refused or failed calls whose caller ran the workflow's fallback instead. */
+  fallbacks: number;
 }
 
 /** The whole persistent state of one breaker: a plain JSON value. */
@@ -67,6 +75,14 @@ export interface BreakerState {
   consecutiveFailures: number;
   /** Recent outcomes while closed, oldest first: true for a failure. */
   window: boolean[];
+  /** Outcomes while closed in the time-based trip window (time-failure-rate, failures-in-time). */
+  outcomeBuckets: Bucket<"calls" | "failures">[];
+  /** Admitted calls in the rate limit's period. */
+  admissionBuckets: Bucket<"calls">[];
+  /** First attempts admitted and retries made in the retry budget's window. */
+  retryBuckets: Bucket<"firsts" | "retries">[];
+  /** The store clock of the latest operation; buckets move back with a clock that goes back. */
+  clockAt: number;
   /** When an open breaker admits its first probe. */
   openUntil: number | null;
   /** Re-opens since the last close; grows the open time. */
@@ -110,6 +126,10 @@ export function emptyCounters(): Counters {
     wouldHaveRejected: 0,
     queuedCalls: 0,
     queueWaitMs: 0,
+    rateLimitRefusals: 0,
+    retries: 0,
+    retryBudgetRefusals: 0,
+    fallbacks: 0,
   };
 }
 
@@ -122,6 +142,10 @@ export function initialState(name: string, now: number): BreakerState {
     since: now,
     consecutiveFailures: 0,
     window: [],
+    outcomeBuckets: [],
+    admissionBuckets: [],
+    retryBuckets: [],
+    clockAt: now,
     openUntil: null,
     reopenCount: 0,
     forcedUntil: null,

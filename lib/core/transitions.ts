@@ -1,7 +1,8 @@
 import { classify, type CallOutcome, type RequestedWait } from "./outcome.js";
-import { describeTrip, openDurationMs, type BreakerPolicy } from "./policy.js";
+import { describeTrip, openDurationMs, retryAllowance, type BreakerPolicy } from "./policy.js";
 import { copyState as clone } from "./copy-state.js";
 import type { BreakerState, Permit, Status } from "./state.js";
+import { addCounts, belowAt, shiftForClock, total } from "./time-buckets.js";
 
 /**
  * The breaker's state machine. Every function is pure: it takes a state, the policy and the
@@ -15,6 +16,8 @@ export interface Refusal {
   retryAt: number | null;
   /** Set when the refusal is for a full concurrency limit, which says nothing of the dependency's health. */
   limit?: { inUse: number; max: number };
+  /** Set when the refusal is for a full rate-limit period, which says nothing of the dependency's health either. */
+  rateLimit?: { used: number; max: number; periodMs: number };
 }
 
 export type Decision =
@@ -37,6 +40,8 @@ export interface AcquireOptions {
   waitedMs?: number;
   /** A draw in [0, 1) for the open-time jitter, should this request open the breaker (0.5: none). */
   random?: number;
+  /** The caller runs a fallback if refused: a refusal then counts as a fallback too. */
+  fallback?: boolean;
 }
 
 /**
@@ -93,6 +98,7 @@ function move(state: BreakerState, to: Status, now: number, reason: string, poli
     state.reopenCount = 0;
     state.consecutiveFailures = 0;
     state.window = [];
+    state.outcomeBuckets = [];
   }
 }
 
@@ -128,6 +134,10 @@ function open(
  */
 export function advance(input: BreakerState, policy: BreakerPolicy, now: number, random = 0.5): BreakerState {
   const state = clone(input);
+  shiftForClock(state.outcomeBuckets, state.clockAt, now);
+  shiftForClock(state.admissionBuckets, state.clockAt, now);
+  shiftForClock(state.retryBuckets, state.clockAt, now);
+  state.clockAt = now;
   if (now < state.since) {
     if (state.openUntil !== null) state.openUntil = Math.min(state.openUntil, now + (state.openUntil - state.since));
     if (state.forcedUntil !== null && state.forcedUntil - state.since > 0) {
@@ -209,9 +219,22 @@ function limitRefusal(state: BreakerState, policy: BreakerPolicy): Refusal | nul
   };
 }
 
+/** The refusal a full rate-limit period makes, or null when the period has room (or there is no limit). */
+function rateRefusal(state: BreakerState, policy: BreakerPolicy, now: number): Refusal | null {
+  const limit = policy.rateLimit;
+  if (limit === null) return null;
+  const used = total(state.admissionBuckets, limit.periodMs, now, "calls");
+  if (used < limit.calls) return null;
+  return {
+    reason: `has admitted its ${limit.calls} call(s) per ${Math.round(limit.periodMs / 1000)} s (rate_limit)`,
+    retryAt: belowAt(state.admissionBuckets, limit.periodMs, now, "calls", limit.calls),
+    rateLimit: { used, max: limit.calls, periodMs: limit.periodMs },
+  };
+}
+
 /**
- * Asks to run one call. The breaker's status decides first, then the concurrency limit; a call
- * refused for the limit counts as a limit refusal, never as a failure or a breaker rejection.
+ * Asks to run one call. The breaker's status decides first, then the concurrency limit, then the
+ * rate limit; a call refused for a limit counts as a limit refusal, never as a failure or a breaker rejection.
  * In observe mode nothing is refused: the call is admitted (as an ordinary call, holding no
  * probe slot and no concurrency slot it did not get) and counted as would-have-rejected.
  */
@@ -227,6 +250,9 @@ export function acquire(
   state.updatedAt = now;
   const observing = policy.mode === "observe";
   const byStatus = statusRefusal(state, policy);
+  if (options.fallback === true && !observing && (byStatus ?? limitRefusal(state, policy) ?? rateRefusal(state, policy, now)) !== null) {
+    state.counters.fallbacks += 1;
+  }
   if (byStatus !== null && !observing) {
     state.counters.rejections += 1;
     return { state, decision: { admitted: false, ...byStatus } };
@@ -235,6 +261,11 @@ export function acquire(
   if (byLimit !== null && !observing) {
     state.counters.limitRefusals += 1;
     return { state, decision: { admitted: false, ...byLimit } };
+  }
+  const byRate = rateRefusal(state, policy, now);
+  if (byRate !== null && !observing) {
+    state.counters.rateLimitRefusals += 1;
+    return { state, decision: { admitted: false, ...byRate } };
   }
   const probe = byStatus === null && state.status === "half-open";
   const leased = policy.maxConcurrentCalls !== null && byLimit === null;
@@ -253,27 +284,57 @@ export function acquire(
   }
   if (leased) state.leases.push({ ...permit });
   state.counters.admitted += 1;
+  if (policy.rateLimit !== null) state.admissionBuckets = addCounts(state.admissionBuckets, policy.rateLimit.periodMs, now, { calls: 1 });
+  if (policy.retryBudget !== null) {
+    state.retryBuckets = addCounts(state.retryBuckets, policy.retryBudget.windowMs, now, { firsts: 1, retries: 0 });
+  }
   if ((options.waitedMs ?? 0) > 0) {
     state.counters.queuedCalls += 1;
     state.counters.queueWaitMs += Math.round(options.waitedMs ?? 0);
   }
-  const wouldHaveRejected = byStatus ?? byLimit;
+  const wouldHaveRejected = byStatus ?? byLimit ?? byRate;
   if (wouldHaveRejected === null) return { state, decision: { admitted: true, permit } };
   state.counters.wouldHaveRejected += 1;
   return { state, decision: { admitted: true, permit, wouldHaveRejected } };
 }
 
-function tripReason(state: BreakerState, policy: BreakerPolicy): string | null {
+function tripReason(state: BreakerState, policy: BreakerPolicy, now: number): string | null {
   const trip = policy.trip;
-  if (trip.kind === "consecutive") {
-    return state.consecutiveFailures >= trip.threshold ? `${describeTrip(trip)} reached` : null;
+  switch (trip.kind) {
+    case "consecutive":
+      return state.consecutiveFailures >= trip.threshold ? `${describeTrip(trip)} reached` : null;
+    case "failure-rate": {
+      if (state.window.length < trip.minimumCalls) return null;
+      const failures = state.window.filter(Boolean).length;
+      const rate = failures / state.window.length;
+      return rate >= trip.rate
+        ? `failure rate ${Math.round(rate * 100)}% over the last ${state.window.length} calls reached ${Math.round(trip.rate * 100)}%`
+        : null;
+    }
+    case "time-failure-rate": {
+      const calls = total(state.outcomeBuckets, trip.windowMs, now, "calls");
+      if (calls < trip.minimumCalls) return null;
+      const rate = total(state.outcomeBuckets, trip.windowMs, now, "failures") / calls;
+      return rate >= trip.rate
+        ? `failure rate ${Math.round(rate * 100)}% over the ${calls} calls of the last ${Math.round(trip.windowMs / 1000)} s reached ${Math.round(trip.rate * 100)}%`
+        : null;
+    }
+    case "failures-in-time": {
+      const failures = total(state.outcomeBuckets, trip.windowMs, now, "failures");
+      return failures >= trip.threshold ? `${failures} failures within ${Math.round(trip.windowMs / 1000)} s reached ${trip.threshold}` : null;
+    }
   }
-  if (state.window.length < trip.minimumCalls) return null;
-  const failures = state.window.filter(Boolean).length;
-  const rate = failures / state.window.length;
-  return rate >= trip.rate
-    ? `failure rate ${Math.round(rate * 100)}% over the last ${state.window.length} calls reached ${Math.round(trip.rate * 100)}%`
-    : null;
+}
+
+/** Counts a closed breaker's outcome in the trip window its policy uses. */
+function countInWindow(state: BreakerState, policy: BreakerPolicy, now: number, failed: boolean): void {
+  const trip = policy.trip;
+  if (trip.kind === "failure-rate") {
+    state.window.push(failed);
+    if (state.window.length > trip.windowSize) state.window.splice(0, state.window.length - trip.windowSize);
+  } else if (trip.kind === "time-failure-rate" || trip.kind === "failures-in-time") {
+    state.outcomeBuckets = addCounts(state.outcomeBuckets, trip.windowMs, now, { calls: 1, failures: failed ? 1 : 0 });
+  }
 }
 
 /** Reports how an admitted call ended. */
@@ -284,6 +345,7 @@ export function record(
   permit: Permit,
   outcome: CallOutcome,
   random = 0.5,
+  fallbackOnFailure = false,
 ): { state: BreakerState; effect: RecordEffect } {
   const state = advance(input, policy, now, random);
   if (state.settledPermits.includes(permit.id)) return { state, effect: "duplicate" };
@@ -295,6 +357,7 @@ export function record(
   }
   state.policy = policy;
   const verdict = classify(outcome, policy);
+  if (fallbackOnFailure && !outcome.ok) state.counters.fallbacks += 1;
   const slot = state.probesInFlight.findIndex((p) => p.id === permit.id);
 
   if (verdict.kind === "ignored") {
@@ -328,20 +391,54 @@ export function record(
   if (state.status === "closed") {
     const failed = verdict.kind === "failure";
     state.consecutiveFailures = failed ? state.consecutiveFailures + 1 : 0;
-    if (policy.trip.kind === "failure-rate") {
-      state.window.push(failed);
-      if (state.window.length > policy.trip.windowSize) {
-        state.window.splice(0, state.window.length - policy.trip.windowSize);
-      }
-    }
+    countInWindow(state, policy, now, failed);
     // Checked after every outcome: a success can bring the window up to minimum_calls.
-    const reason = tripReason(state, policy);
+    const reason = tripReason(state, policy, now);
     if (reason !== null) {
       const last = verdict.kind === "failure" ? verdict.reason : (state.lastError?.message ?? "");
       open(state, now, `${reason} (last: ${last})`, policy, false, random, failed ? outcome.retryAfter : undefined);
     }
   }
   return { state, effect: "counted" };
+}
+
+/** What the retry budget said of one retry. */
+export interface RetryDecision {
+  allowed: boolean;
+  /** Retries made in the budget's window, this one included when allowed. */
+  used: number;
+  /** Retries the budget allows in its window now. */
+  allowance: number;
+  /** First attempts admitted in the window. */
+  firstAttempts: number;
+  windowMs: number;
+}
+
+/**
+ * Asks the breaker's retry budget for one retry of an admitted call. Allowed while the retries
+ * in the window are fewer than the allowance; each allowed retry is spent at once, so callers
+ * racing for the last one cannot both have it. Without a budget every retry is allowed.
+ */
+export function spendRetry(input: BreakerState, policy: BreakerPolicy, now: number): { state: BreakerState; retry: RetryDecision } {
+  const state = advance(input, policy, now);
+  state.updatedAt = now;
+  state.policy = policy;
+  const budget = policy.retryBudget;
+  if (budget === null) {
+    state.counters.retries += 1;
+    return { state, retry: { allowed: true, used: 0, allowance: Infinity, firstAttempts: 0, windowMs: 0 } };
+  }
+  const firstAttempts = total(state.retryBuckets, budget.windowMs, now, "firsts");
+  const used = total(state.retryBuckets, budget.windowMs, now, "retries");
+  const allowance = retryAllowance(budget, firstAttempts);
+  const allowed = used < allowance;
+  if (allowed) {
+    state.retryBuckets = addCounts(state.retryBuckets, budget.windowMs, now, { firsts: 0, retries: 1 });
+    state.counters.retries += 1;
+  } else {
+    state.counters.retryBudgetRefusals += 1;
+  }
+  return { state, retry: { allowed, used: allowed ? used + 1 : used, allowance, firstAttempts, windowMs: budget.windowMs } };
 }
 
 /** Gives a permit back without an outcome: the call never ran for reasons of its caller. */

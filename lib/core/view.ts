@@ -1,4 +1,5 @@
-import { DEFAULT_POLICY, type BreakerMode, type BreakerPolicy } from "./policy.js";
+import { DEFAULT_POLICY, retryAllowance, type BreakerMode, type BreakerPolicy, type TripPolicy } from "./policy.js";
+import { belowAt, total } from "./time-buckets.js";
 import type { BreakerState, Counters, LastError, Status, Transition } from "./state.js";
 import { advance, type Decision } from "./transitions.js";
 
@@ -8,7 +9,9 @@ export interface BreakerView {
   status: Status;
   failures:
     | { kind: "consecutive"; count: number; threshold: number }
-    | { kind: "failure-rate"; failures: number; calls: number; rate: number; threshold: number; windowSize: number; minimumCalls: number };
+    | { kind: "failure-rate"; failures: number; calls: number; rate: number; threshold: number; windowSize: number; minimumCalls: number }
+    | { kind: "time-failure-rate"; failures: number; calls: number; rate: number; threshold: number; windowMs: number; minimumCalls: number }
+    | { kind: "failures-in-time"; failures: number; calls: number; threshold: number; windowMs: number };
   lastError: LastError | null;
   /** The latest failure recorded as neutral, with the rule that said it is not the dependency's. */
   lastIgnored: LastError | null;
@@ -24,6 +27,10 @@ export interface BreakerView {
   failedProbeRounds: number;
   /** Concurrency slots held by running calls, and the limit; null when there is no limit. */
   concurrency: { inUse: number; max: number } | null;
+  /** Calls admitted in the rate limit's period, the limit, and when the next call can be admitted; null when there is no limit. */
+  rateLimit: { used: number; max: number; periodMs: number; nextSlotAt: number } | null;
+  /** Retries made and allowed in the budget's window, from its first attempts; null when retries are not limited. */
+  retryBudget: { used: number; allowance: number; firstAttempts: number; windowMs: number } | null;
   mode: BreakerMode;
   counters: Counters;
   lastTransition: Transition | null;
@@ -34,8 +41,8 @@ export interface BreakerView {
 export function viewOf(stored: BreakerState, now: number, policy?: BreakerPolicy): BreakerView {
   const used = policy ?? stored.policy ?? DEFAULT_POLICY;
   const state = advance(stored, used, now);
-  const trip = used.trip;
-  const failed = state.window.filter(Boolean).length;
+  const rate = used.rateLimit;
+  const budget = used.retryBudget;
   const opened = [...state.history].reverse().find((t) => t.to === "open" || t.to === "forced-open");
   const nextProbeAt =
     state.status === "open"
@@ -48,18 +55,7 @@ export function viewOf(stored: BreakerState, now: number, policy?: BreakerPolicy
   return {
     name: state.name,
     status: state.status,
-    failures:
-      trip.kind === "consecutive"
-        ? { kind: "consecutive", count: state.consecutiveFailures, threshold: trip.threshold }
-        : {
-            kind: "failure-rate",
-            failures: failed,
-            calls: state.window.length,
-            rate: state.window.length === 0 ? 0 : failed / state.window.length,
-            threshold: trip.rate,
-            windowSize: trip.windowSize,
-            minimumCalls: trip.minimumCalls,
-          },
+    failures: failuresOf(state, used.trip, now),
     lastError: state.lastError,
     lastIgnored: state.lastIgnored,
     openTimeSource: state.status === "open" ? state.openTimeSource : null,
@@ -69,6 +65,24 @@ export function viewOf(stored: BreakerState, now: number, policy?: BreakerPolicy
     maxProbes: used.halfOpenMaxProbes,
     failedProbeRounds: state.reopenCount,
     concurrency: used.maxConcurrentCalls === null ? null : { inUse: state.leases.length, max: used.maxConcurrentCalls },
+    rateLimit:
+      rate === null
+        ? null
+        : {
+            used: total(state.admissionBuckets, rate.periodMs, now, "calls"),
+            max: rate.calls,
+            periodMs: rate.periodMs,
+            nextSlotAt: belowAt(state.admissionBuckets, rate.periodMs, now, "calls", rate.calls),
+          },
+    retryBudget:
+      budget === null
+        ? null
+        : {
+            used: total(state.retryBuckets, budget.windowMs, now, "retries"),
+            allowance: retryAllowance(budget, total(state.retryBuckets, budget.windowMs, now, "firsts")),
+            firstAttempts: total(state.retryBuckets, budget.windowMs, now, "firsts"),
+            windowMs: budget.windowMs,
+          },
     mode: used.mode,
     counters: state.counters,
     lastTransition: state.history.at(-1) ?? null,
@@ -76,11 +90,42 @@ export function viewOf(stored: BreakerState, now: number, policy?: BreakerPolicy
   };
 }
 
+function failuresOf(state: BreakerState, trip: TripPolicy, now: number): BreakerView["failures"] {
+  switch (trip.kind) {
+    case "consecutive":
+      return { kind: "consecutive", count: state.consecutiveFailures, threshold: trip.threshold };
+    case "failure-rate": {
+      const failed = state.window.filter(Boolean).length;
+      const calls = state.window.length;
+      const { rate: threshold, windowSize, minimumCalls } = trip;
+      return { kind: "failure-rate", failures: failed, calls, rate: calls === 0 ? 0 : failed / calls, threshold, windowSize, minimumCalls };
+    }
+    case "time-failure-rate": {
+      const calls = total(state.outcomeBuckets, trip.windowMs, now, "calls");
+      const failures = total(state.outcomeBuckets, trip.windowMs, now, "failures");
+      const { rate: threshold, windowMs, minimumCalls } = trip;
+      return { kind: "time-failure-rate", failures, calls, rate: calls === 0 ? 0 : failures / calls, threshold, windowMs, minimumCalls };
+    }
+    case "failures-in-time": {
+      const calls = total(state.outcomeBuckets, trip.windowMs, now, "calls");
+      const failures = total(state.outcomeBuckets, trip.windowMs, now, "failures");
+      return { kind: "failures-in-time", failures, calls, threshold: trip.threshold, windowMs: trip.windowMs };
+    }
+  }
+}
+
 export function formatFailures(view: BreakerView): string {
   const f = view.failures;
-  return f.kind === "consecutive"
-    ? `${f.count}/${f.threshold} consecutive failures`
-    : `${Math.round(f.rate * 100)}% failed of ${f.calls} calls (threshold ${Math.round(f.threshold * 100)}%, min ${f.minimumCalls} calls)`;
+  switch (f.kind) {
+    case "consecutive":
+      return `${f.count}/${f.threshold} consecutive failures`;
+    case "failure-rate":
+      return `${Math.round(f.rate * 100)}% failed of ${f.calls} calls (threshold ${Math.round(f.threshold * 100)}%, min ${f.minimumCalls} calls)`;
+    case "time-failure-rate":
+      return `${Math.round(f.rate * 100)}% failed of ${f.calls} calls in the last ${Math.round(f.windowMs / 1000)} s (threshold ${Math.round(f.threshold * 100)}%, min ${f.minimumCalls} calls)`;
+    case "failures-in-time":
+      return `${f.failures}/${f.threshold} failures in the last ${Math.round(f.windowMs / 1000)} s`;
+  }
 }
 
 export function shorten(text: string, max = 160): string {

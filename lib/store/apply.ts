@@ -1,7 +1,7 @@
 import { DEFAULT_POLICY } from "../core/policy.js";
 import { parseState, StateError } from "../core/serialize.js";
 import { initialState, type BreakerState, type Transition } from "../core/state.js";
-import { acquire, cancel, disable, record, reset, trip } from "../core/transitions.js";
+import { acquire, cancel, disable, record, reset, spendRetry, trip } from "../core/transitions.js";
 import type { StateRequest, StateResponse } from "./request.js";
 
 /** A request on one breaker; reads and prunes span breakers and are handled by each store. */
@@ -38,12 +38,17 @@ export function applyRequest(
         expectedDurationMs: request.expectedDurationMs,
         waitedMs: request.waitedMs,
         random: request.random,
+        fallback: request.fallback,
       });
       return done(r.state, { decision: r.decision });
     }
     case "record": {
-      const r = record(current, policy, now, request.permit, request.outcome, request.random);
+      const r = record(current, policy, now, request.permit, request.outcome, request.random, request.fallback);
       return done(r.state, { effect: r.effect });
+    }
+    case "retry": {
+      const r = spendRetry(current, policy, now);
+      return done(r.state, { retry: r.retry });
     }
     case "cancel":
       return done(cancel(current, policy, now, request.permit, request.random));

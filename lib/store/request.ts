@@ -4,7 +4,7 @@ import type { BreakerPolicy } from "../core/policy.js";
 import type { KeepReason } from "../core/prune.js";
 import { permitSchema, policySchema } from "../core/serialize.js";
 import type { BreakerState, Permit, Transition } from "../core/state.js";
-import type { Decision, RecordEffect } from "../core/transitions.js";
+import type { Decision, RecordEffect, RetryDecision } from "../core/transitions.js";
 
 /**
  * A state operation as data, so that a store can run it wherever the state lives: inside a
@@ -22,8 +22,21 @@ export type StateRequest =
       waitedMs?: number;
       /** A draw in [0, 1) for open-time jitter, made by the caller so the core stays pure and tests seeded. */
       random?: number;
+      /** The caller runs a fallback if refused. */
+      fallback?: boolean;
     }
-  | { op: "record"; breaker: string; policy: BreakerPolicy; permit: Permit; outcome: CallOutcome; random?: number }
+  | {
+      op: "record";
+      breaker: string;
+      policy: BreakerPolicy;
+      permit: Permit;
+      outcome: CallOutcome;
+      random?: number;
+      /** The caller runs a fallback if this outcome is a failure. */
+      fallback?: boolean;
+    }
+  /** Spends one retry of the breaker's retry budget, if it has one left. */
+  | { op: "retry"; breaker: string; policy: BreakerPolicy }
   | { op: "cancel"; breaker: string; policy: BreakerPolicy; permit: Permit; random?: number }
   | { op: "reset"; breaker: string; policy: BreakerPolicy | null }
   | { op: "trip"; breaker: string; policy: BreakerPolicy | null; durationMs: number | null }
@@ -48,6 +61,8 @@ export interface StateResponse {
   states: BreakerState[];
   decision?: Decision;
   effect?: RecordEffect;
+  /** What the retry budget said (a `retry` request). */
+  retry?: RetryDecision;
   /** The transitions this request made (a write request only); each is reported to exactly one caller. */
   transitions?: Transition[];
   /** Breakers whose state could not be read; nothing was written for them. */
@@ -99,8 +114,10 @@ const requestSchema = z.discriminatedUnion("op", [
     expectedDurationMs: z.number().check(z.nonnegative()),
     waitedMs: z.optional(z.number().check(z.nonnegative())),
     random,
+    fallback: z.optional(z.boolean()),
   }),
-  z.object({ op: z.literal("record"), breaker, policy: policySchema, permit: permitSchema, outcome, random }),
+  z.object({ op: z.literal("record"), breaker, policy: policySchema, permit: permitSchema, outcome, random, fallback: z.optional(z.boolean()) }),
+  z.object({ op: z.literal("retry"), breaker, policy: policySchema }),
   z.object({ op: z.literal("cancel"), breaker, policy: policySchema, permit: permitSchema, random }),
   z.object({ op: z.literal("reset"), breaker, policy: z.nullable(policySchema) }),
   z.object({ op: z.literal("trip"), breaker, policy: z.nullable(policySchema), durationMs: z.nullable(z.number().check(z.nonnegative())) }),

@@ -31,7 +31,7 @@ describe("config/dagger.schema.json", () => {
       properties: { circuit_breaker: { properties: Record<string, { description?: string; default?: unknown }> } };
     };
     const failureThreshold = schema.properties.circuit_breaker.properties.failure_threshold;
-    expect(failureThreshold?.description).toBe("Consecutive failures that open the breaker (trip_policy: consecutive).");
+    expect(failureThreshold?.description).toBe("Failures that open the breaker: in a row (trip_policy: consecutive), or within window_seconds (trip_policy: failure_count).");
     expect(failureThreshold?.default).toBe(5);
   });
 
@@ -44,7 +44,7 @@ describe("config/dagger.schema.json", () => {
   it("--check fails with a clear message when the file has drifted or is missing", () => {
     const dir = mkdtempSync(join(tmpdir(), "schema-check-"));
     const drifted = join(dir, "dagger.schema.json");
-    writeFileSync(drifted, configJsonSchemaText().replace("Consecutive failures", "Failures"));
+    writeFileSync(drifted, configJsonSchemaText().replace("Failures that open", "Calls that open"));
     const result = runScript("--check", drifted);
     expect(result.status).toBe(1);
     expect(result.stderr.trim()).toBe(`${drifted} is out of date: run npm run schema:generate`);

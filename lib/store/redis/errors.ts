@@ -4,7 +4,7 @@
  * only `RedisUnavailableError`, an outage; a wrong password is a mistake and always surfaces.
  */
 
-export type RedisOperation = "acquire" | "record" | "cancel" | "reset" | "trip" | "disable" | "read" | "prune";
+export type RedisOperation = "acquire" | "record" | "cancel" | "retry" | "reset" | "trip" | "disable" | "read" | "prune";
 
 function subject(operation: RedisOperation, breaker: string | null): string {
   return breaker === null ? `${operation} of every breaker` : `${operation} on breaker "${breaker}"`;

@@ -64,3 +64,14 @@ export function dropReport(request: ReportRequest, now: number, why: string | nu
     warnings: [`circuit breaker "${request.breaker}": ${reason}.`],
   };
 }
+
+/** Lets a retry through unbudgeted: the budget cannot be consulted, and the policy says to run anyway. */
+export function allowUnbudgetedRetry(request: Extract<StateRequest, { op: "retry" }>, now: number, why: string): StateResponse {
+  return {
+    now,
+    states: [{ ...initialState(request.breaker, now), policy: request.policy }],
+    problems: [],
+    retry: { allowed: true, used: 0, allowance: 0, firstAttempts: 0, windowMs: 0 },
+    warnings: [`circuit breaker "${request.breaker}": the retry budget was NOT consulted: ${why}. The retry runs (failure policy: fail-open).`],
+  };
+}

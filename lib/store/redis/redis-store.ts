@@ -26,7 +26,7 @@ import {
   RedisUnavailableError,
   isAuthFailure,
 } from "./errors.js";
-import { admitUnprotected, dropReport, isUnrecordedPermit } from "./fail-open.js";
+import { admitUnprotected, allowUnbudgetedRetry, dropReport, isUnrecordedPermit } from "./fail-open.js";
 import { RedisKeys } from "./keys.js";
 import { showsApplied } from "./landed.js";
 import { resolveOptions, type RedisStoreOptions, type ResolvedOptions } from "./options.js";
@@ -123,6 +123,10 @@ export class RedisStateStore implements StateStore {
         if (request.op === "record" || request.op === "cancel") {
           this.counts.failedOpen += 1;
           return dropReport(request, Date.now(), why);
+        }
+        if (request.op === "retry") {
+          this.counts.failedOpen += 1;
+          return allowUnbudgetedRetry(request, Date.now(), why);
         }
       }
       throw failure;
