@@ -345,7 +345,8 @@ export function record(
   permit: Permit,
   outcome: CallOutcome,
   random = 0.5,
-  fallbackOnFailure = false,
+  /** The caller runs a fallback when this outcome is a failure: it then counts as a fallback too. */
+  fallback = false,
 ): { state: BreakerState; effect: RecordEffect } {
   const state = advance(input, policy, now, random);
   if (state.settledPermits.includes(permit.id)) return { state, effect: "duplicate" };
@@ -357,7 +358,7 @@ export function record(
   }
   state.policy = policy;
   const verdict = classify(outcome, policy);
-  if (fallbackOnFailure && !outcome.ok) state.counters.fallbacks += 1;
+  if (fallback && !outcome.ok) state.counters.fallbacks += 1;
   const slot = state.probesInFlight.findIndex((p) => p.id === permit.id);
 
   if (verdict.kind === "ignored") {

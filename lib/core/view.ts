@@ -157,7 +157,7 @@ export function rejectionMessage(
   return parts.join(" ");
 }
 
-/** The message of a call refused because every concurrency slot stayed taken. */
+/** The message of a call refused because every concurrency slot, or the rate limit's period, stayed full. */
 export function limitMessage(
   breaker: string,
   decision: Extract<Decision, { admitted: false }>,
@@ -167,12 +167,18 @@ export function limitMessage(
 ): string {
   const waited = waitedMs > 0 ? ` after waiting ${Math.round(waitedMs / 1000)} s (queue_timeout)` : "";
   const parts = [`circuit breaker "${breaker}" ${decision.reason}, so ${what} was not run${waited}.`];
-  if (decision.limit) parts.push(`${decision.limit.inUse} of ${decision.limit.max} slots are in use.`);
-  parts.push(
-    decision.retryAt === null
-      ? "No slot has a deadline."
-      : `The earliest slot is freed by ${when(decision.retryAt, now)} at the latest, sooner if its call ends.`,
-  );
+  const rate = decision.rateLimit;
+  if (rate !== undefined) {
+    parts.push(`${rate.used} of ${rate.max} calls of the last ${Math.round(rate.periodMs / 1000)} s are used.`);
+    if (decision.retryAt !== null) parts.push(`The next slot frees at ${when(decision.retryAt, now)}.`);
+  } else {
+    if (decision.limit) parts.push(`${decision.limit.inUse} of ${decision.limit.max} slots are in use.`);
+    parts.push(
+      decision.retryAt === null
+        ? "No slot has a deadline."
+        : `The earliest slot is freed by ${when(decision.retryAt, now)} at the latest, sooner if its call ends.`,
+    );
+  }
   parts.push("This is not a failure of the service and does not count against the breaker; set or raise queue_timeout to wait for a slot.");
   return parts.join(" ");
 }

@@ -1,8 +1,8 @@
 import { WorkflowRun } from "../../src/dagger/workflow-run.js";
 import type { WorkflowCall, WorkflowCalls } from "../../src/module-api.js";
-import { resolveWorkflow } from "../config/resolve-workflow.js";
+import { resolveWorkflow, type ResolvedWorkflow } from "../config/resolve-workflow.js";
 import { parseParams, pairSecrets } from "../service/call-inputs.js";
-import { ConcurrencyLimitError } from "../protection/errors.js";
+import { ConcurrencyLimitError, RateLimitError } from "../protection/errors.js";
 import { executeWorkflow, type WorkflowOutcome } from "../service/execute-workflow.js";
 import { secretNames } from "../service/secret-names.js";
 import type { StateStore } from "../store/state-store.js";
@@ -28,24 +28,40 @@ export async function execute(store: StateStore, args: ExecuteArgs, executorFor:
   const params = parseParams(args.params);
   const workflow = resolveWorkflow(config, args.workflow, args.overrides, params);
   // Resolved now, so a broken alert workflow is the caller's mistake before the breaker is asked, not a surprise when it trips.
-  const alert = workflow.onTransition === null ? null : resolveWorkflow(config, workflow.onTransition, {}, params);
+  const alertOf = (w: ResolvedWorkflow) => (w.onTransition === null ? null : resolveWorkflow(config, w.onTransition, {}, params));
+  const alert = alertOf(workflow);
+  const fallbackWorkflow = workflow.fallback === null ? null : resolveWorkflow(config, workflow.fallback.workflow, {}, params);
+  const fallback =
+    fallbackWorkflow === null ? null : { workflow: fallbackWorkflow, onFailure: workflow.fallback?.onFailure === true, alert: alertOf(fallbackWorkflow) };
   const names = await secretNames(args.secretNames, args.secrets);
   const secrets = pairSecrets(workflow, names, args.secrets);
-  // The alert's secrets are checked now too: a missing one would otherwise surface only when the breaker trips.
-  if (alert !== null) pairSecrets(alert, names, args.secrets);
+  // The alert's and the fallback's secrets are checked now too: a missing one would otherwise surface only when the breaker trips.
+  for (const other of [alert, fallback?.workflow ?? null, fallback?.alert ?? null]) if (other !== null) pairSecrets(other, names, args.secrets);
   const executor = executorFor({ params, secrets, source: args.source, caching: workflow.caching });
   // Redacted before anything is recorded, so a printed secret never reaches breaker state.
-  return executeWorkflow(store, workflow, redacting(executor, await redactor([...secrets.values()])), { alert }, new TraceObserver());
+  return executeWorkflow(store, workflow, redacting(executor, await redactor([...secrets.values()])), { alert, fallback }, new TraceObserver());
 }
 
-/** `execute`'s contract: the output on success, an error naming what failed otherwise. */
+/** `execute`'s contract: the output on success, an error naming what failed otherwise; the fallback's, when it ran. */
 export function outputOrThrow(outcome: WorkflowOutcome): string {
   // stderr is shown in the caller's progress output; the function's result stays the workflow's output.
   for (const warning of outcome.warnings) console.error(`warning: ${warning}`);
+  if (outcome.fallback !== null) return fallbackOutputOrThrow(outcome, outcome.fallback.outcome);
   if (outcome.rejection) throw new Error(outcome.rejection.message);
   const result = outcome.result;
   if (!result) throw new Error(`workflow "${outcome.workflow}" did not run`);
   if (!result.ok) throw new Error(result.error ?? `workflow "${outcome.workflow}" failed`);
+  return result.output;
+}
+
+/** The fallback's output; when it too failed or was refused, an error that names both. */
+function fallbackOutputOrThrow(primary: WorkflowOutcome, fallback: WorkflowOutcome): string {
+  const why = primary.fallback?.reason.split("\n")[0] ?? "";
+  if (fallback.rejection) throw new Error(`${why}; its fallback workflow "${fallback.workflow}" was refused too: ${fallback.rejection.message}`);
+  const result = fallback.result;
+  if (!result || !result.ok) {
+    throw new Error(`${why}; its fallback workflow "${fallback.workflow}" failed too: ${result?.error ?? "it did not run"}`);
+  }
   return result.output;
 }
 
@@ -66,11 +82,23 @@ export function toWorkflowRun(outcome: WorkflowOutcome): WorkflowRun {
   run.countedAsFailure = r?.classification?.counts ?? false;
   run.classifiedBy = r?.classification?.rule ?? "";
   run.rejectedByConcurrencyLimit = outcome.rejection instanceof ConcurrencyLimitError;
+  run.rejectedByRateLimit = outcome.rejection instanceof RateLimitError;
+  run.retryRefusedByBudget = r?.retryRefused ?? "";
   run.queueWaitMs = outcome.queueWaitMs;
   run.wouldHaveRejected = outcome.wouldHaveRejected ?? "";
   run.warnings = outcome.warnings;
   const next = outcome.view?.nextProbeAt ?? null;
   run.nextProbeAt = next === null || outcome.view?.status === "closed" ? "" : new Date(next).toISOString();
+  const fallback = outcome.fallback;
+  if (fallback !== null) {
+    const used = fallback.outcome.result;
+    run.fallbackWorkflow = fallback.workflow;
+    run.fallbackReason = fallback.reason;
+    run.success = used?.ok ?? false;
+    run.output = used?.output ?? "";
+    run.error = fallback.outcome.rejection?.message ?? used?.error ?? "";
+    run.warnings = outcome.warnings;
+  }
   return run;
 }
 

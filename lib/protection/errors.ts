@@ -25,6 +25,19 @@ export class ConcurrencyLimitError extends BreakerOpenError {
   }
 }
 
+/** The rate limit's period stayed full for the whole queue timeout; nothing was run and nothing counts against the dependency. */
+export class RateLimitError extends BreakerOpenError {
+  override name = "RateLimitError";
+  constructor(
+    message: string,
+    view: BreakerView,
+    retryAt: number | null,
+    readonly rateLimit: { used: number; max: number; periodMs: number },
+  ) {
+    super(message, view, retryAt);
+  }
+}
+
 /**
  * A mistake of the caller (unknown workflow, bad config, bad arguments). It never counts
  * against a breaker: a permit taken before it is given back.

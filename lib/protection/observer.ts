@@ -27,7 +27,13 @@ export type BreakerEvent =
       waitedMs: number;
       /** Set when the refusal is for a full concurrency limit. */
       limit: { inUse: number; max: number } | null;
+      /** Set when the refusal is for a full rate-limit period. */
+      rateLimit: { used: number; max: number; periodMs: number } | null;
     }
+  /** The retry budget allowed or refused one retry. */
+  | { kind: "retry"; breaker: string; status: Status; allowed: boolean; used: number; allowance: number; windowMs: number }
+  /** The breaker refused the call, or it failed, and the caller ran the workflow's fallback instead. */
+  | { kind: "fallback"; breaker: string; status: Status; workflow: string; reason: string }
   | { kind: "recorded"; breaker: string; permit: Permit; outcome: CallOutcome; effect: RecordEffect; from: Status; status: Status }
   /** A transition one of this caller's state requests made; every transition reaches exactly one caller. */
   | { kind: "transition"; breaker: string; transition: Transition; lastError: LastError | null };

@@ -6,7 +6,7 @@ import type { RecordEffect } from "../core/transitions.js";
 import { limitMessage, rejectionMessage, viewOf, type BreakerView } from "../core/view.js";
 import type { StateResponse } from "../store/request.js";
 import type { StateStore } from "../store/state-store.js";
-import { BreakerOpenError, CallerError, ConcurrencyLimitError, StateUnreadableError } from "./errors.js";
+import { BreakerOpenError, CallerError, ConcurrencyLimitError, RateLimitError, StateUnreadableError } from "./errors.js";
 import { silentObserver, type BreakerObserver } from "./observer.js";
 import { queuePollDelayMs } from "./queue-backoff.js";
 
@@ -14,6 +14,8 @@ import { queuePollDelayMs } from "./queue-backoff.js";
 export interface CallResult<T> {
   outcome: CallOutcome;
   value: T;
+  /** The caller runs a fallback because of this outcome, so the breaker counts it as a fallback too. */
+  fallback?: boolean;
 }
 
 export interface ProtectedCall<T> {
@@ -56,6 +58,8 @@ export interface AdmissionOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Draws for the open-time jitter and the queue's poll spread; seeded in tests. */
   random?: () => number;
+  /** The caller runs a fallback if refused, so the breaker counts a refusal as a fallback too. */
+  fallback?: boolean;
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -69,7 +73,9 @@ function reportTransitions(response: StateResponse, state: BreakerState, observe
 
 /**
  * Asks the breaker to admit one call. A call over the concurrency limit polls, with growing
- * waits, until a slot frees or `queueTimeoutMs` has passed; any other refusal is final at once.
+ * waits, until a slot frees or `queueTimeoutMs` has passed; a call over the rate limit sleeps
+ * until the slot the breaker names frees (spread a little), within the same timeout. Any other
+ * refusal is final at once.
  */
 export async function acquirePermit(
   store: StateStore,
@@ -87,7 +93,8 @@ export async function acquirePermit(
   const started = clock();
   for (let poll = 1; ; poll++) {
     const waitedMs = clock() - started;
-    const response = await store.apply({ op: "acquire", breaker, policy, permitId: randomUUID(), expectedDurationMs, waitedMs, random: random() });
+    const request = { op: "acquire" as const, breaker, policy, permitId: randomUUID(), expectedDurationMs, waitedMs, random: random() };
+    const response = await store.apply(admission.fallback === true ? { ...request, fallback: true } : request);
     const state = stateOf(response, breaker);
     reportTransitions(response, state, observer);
     const decision = response.decision;
@@ -99,18 +106,22 @@ export async function acquirePermit(
       return decision.permit;
     }
     const left = started + queueTimeoutMs - clock();
-    if (decision.limit !== undefined && left > 0) {
-      await sleep(Math.min(queuePollDelayMs(poll, random), left));
+    const limited = decision.limit !== undefined || decision.rateLimit !== undefined;
+    if (limited && left > 0) {
+      const spread = queuePollDelayMs(poll, random);
+      const untilFree = decision.rateLimit !== undefined && decision.retryAt !== null ? decision.retryAt - response.now + spread : spread;
+      await sleep(Math.min(Math.max(spread, untilFree), left));
       continue;
     }
     const view = viewOf(state, response.now, policy);
-    const message =
-      decision.limit === undefined
-        ? rejectionMessage(view, decision, response.now, what)
-        : limitMessage(view.name, decision, response.now, what, waitedMs);
+    const message = limited
+      ? limitMessage(view.name, decision, response.now, what, waitedMs)
+      : rejectionMessage(view, decision, response.now, what);
     const limit = decision.limit ?? null;
-    observer.observe({ kind: "rejected", breaker, status: state.status, reason: decision.reason, retryAt: decision.retryAt, message, waitedMs, limit });
+    const rateLimit = decision.rateLimit ?? null;
+    observer.observe({ kind: "rejected", breaker, status: state.status, reason: decision.reason, retryAt: decision.retryAt, message, waitedMs, limit, rateLimit });
     if (limit !== null) throw new ConcurrencyLimitError(message, view, decision.retryAt, limit);
+    if (rateLimit !== null) throw new RateLimitError(message, view, decision.retryAt, rateLimit);
     throw new BreakerOpenError(message, view, decision.retryAt);
   }
 }
@@ -123,8 +134,10 @@ export async function recordOutcome(
   outcome: CallOutcome,
   observer: BreakerObserver = silentObserver,
   random: () => number = Math.random,
+  fallback = false,
 ): Promise<{ state: BreakerState; effect: RecordEffect; now: number }> {
-  const response = await store.apply({ op: "record", breaker: permit.breaker, policy, permit, outcome, random: random() });
+  const request = { op: "record" as const, breaker: permit.breaker, policy, permit, outcome, random: random() };
+  const response = await store.apply(fallback ? { ...request, fallback: true } : request);
   const state = stateOf(response, permit.breaker);
   reportTransitions(response, state, observer);
   const effect = response.effect ?? "counted";
@@ -159,7 +172,7 @@ export async function runProtected<T>(call: ProtectedCall<T>): Promise<Protected
     }
     throw e;
   }
-  const recorded = await recordOutcome(call.store, call.policy, permit, result.outcome, observer, random);
+  const recorded = await recordOutcome(call.store, call.policy, permit, result.outcome, observer, random, result.fallback === true);
   return {
     value: result.value,
     outcome: result.outcome,

@@ -24,12 +24,24 @@ export function spanAttributes(event: SpanEvent): Attributes {
     case "rejected":
       return {
         ...base,
-        "circuit_breaker.decision": event.limit === null ? "rejected" : "rejected_concurrency_limit",
+        "circuit_breaker.decision": event.limit !== null ? "rejected_concurrency_limit" : event.rateLimit !== null ? "rejected_rate_limit" : "rejected",
         "circuit_breaker.reason": event.reason,
         "circuit_breaker.next_probe_at": iso(event.retryAt),
         "circuit_breaker.queue_wait_ms": event.waitedMs,
         ...(event.limit === null ? {} : { "circuit_breaker.slots_in_use": event.limit.inUse, "circuit_breaker.max_concurrent_calls": event.limit.max }),
+        ...(event.rateLimit === null
+          ? {}
+          : { "circuit_breaker.rate_limit_used": event.rateLimit.used, "circuit_breaker.rate_limit_calls": event.rateLimit.max }),
       };
+    case "retry":
+      return {
+        ...base,
+        "circuit_breaker.retry": event.allowed ? "allowed" : "refused_budget_spent",
+        "circuit_breaker.retry_budget_used": event.used,
+        "circuit_breaker.retry_budget_allowance": event.allowance,
+      };
+    case "fallback":
+      return { ...base, "circuit_breaker.fallback": event.workflow, "circuit_breaker.fallback_reason": event.reason };
     case "recorded":
       return {
         ...base,
@@ -49,10 +61,14 @@ function spanName(event: SpanEvent): string {
     return `circuit breaker ${event.breaker}: ${event.permit.probe ? "probe admitted" : "admitted"}`;
   }
   if (event.kind === "rejected") {
-    return event.limit === null
-      ? `circuit breaker ${event.breaker}: rejected (${event.status})`
-      : `circuit breaker ${event.breaker}: rejected (concurrency limit ${event.limit.max})`;
+    if (event.limit !== null) return `circuit breaker ${event.breaker}: rejected (concurrency limit ${event.limit.max})`;
+    if (event.rateLimit !== null) return `circuit breaker ${event.breaker}: rejected (rate limit ${event.rateLimit.max})`;
+    return `circuit breaker ${event.breaker}: rejected (${event.status})`;
   }
+  if (event.kind === "retry") {
+    return `circuit breaker ${event.breaker}: retry ${event.allowed ? "allowed" : "refused, budget spent"} (${event.used}/${event.allowance})`;
+  }
+  if (event.kind === "fallback") return `circuit breaker ${event.breaker}: fallback ${event.workflow}`;
   return event.from !== event.status
     ? `circuit breaker ${event.breaker}: ${event.from} -> ${event.status}`
     : `circuit breaker ${event.breaker}: ${event.outcome.ok ? "success" : "failure"} recorded`;
@@ -67,6 +83,7 @@ export class TraceObserver implements BreakerObserver {
     if (event.kind === "transition") return;
     const span = getTracer("circuit-breaker").startSpan(spanName(event), spanAttributes(event));
     if (event.kind === "rejected") span.setStatus({ code: SpanStatusCode.ERROR, message: event.message });
+    if (event.kind === "retry" && !event.allowed) span.setStatus({ code: SpanStatusCode.ERROR, message: "retry budget spent" });
     span.end();
   }
 }

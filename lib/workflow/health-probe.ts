@@ -10,7 +10,7 @@ export type ProbeResult = { passed: true; report: StepReport } | { passed: false
  * steps do not run.
  */
 export async function runHealthProbe(workflow: ResolvedWorkflow, probe: NonNullable<ResolvedWorkflow["probe"]>, executor: StepExecutor): Promise<ProbeResult> {
-  const report = await runStep(probe, executor, 1);
+  const { retryRefused: _none, ...report } = await runStep(probe, executor, 1);
   if (report.exitCode === 0) return { passed: true, report };
   const how = report.timedOut ? `timed out after ${report.timeoutSeconds} s` : `exited with code ${report.exitCode}`;
   const head = `health probe of breaker "${workflow.breakerName}" ${how}, so workflow "${workflow.name}" was not run`;
@@ -28,6 +28,7 @@ export async function runHealthProbe(workflow: ResolvedWorkflow, probe: NonNulla
       classification: { counts: true, rule: "health probe" },
       retryAfter: requestedWait(workflow, report.name, report),
       durationMs: report.durationMs,
+      retryRefused: null,
     },
   };
 }

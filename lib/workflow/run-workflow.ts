@@ -45,12 +45,19 @@ export interface WorkflowRunResult {
   /** The wait the failing output asked for (retry_after), used if this failure opens the breaker. */
   retryAfter: RequestedWait | null;
   durationMs: number;
+  /** Why a retry this run wanted was not made (the retry budget was spent); null when none was refused. */
+  retryRefused: string | null;
 }
+
+/** Asked before each step or workflow retry: null lets it run, a reason refuses it. */
+export type RetryGate = () => Promise<string | null>;
 
 export interface RunOptions {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   clock?: () => number;
+  /** The fleet's retry budget; without one every retry the config allows is made. */
+  retryGate?: RetryGate;
 }
 
 const TAIL_LINES = 20;
@@ -72,7 +79,8 @@ export async function runStep(
   workflowAttempt: number,
   retryWhen: ResolvedWorkflow["retryWhen"] = null,
   secondsLeft: () => number | null = () => null,
-): Promise<StepReport> {
+  gate: RetryGate = allowEveryRetry,
+): Promise<StepReport & { retryRefused: string | null }> {
   let attempts = 0;
   let last: StepRun;
   let timeoutSeconds: number | null;
@@ -89,17 +97,22 @@ export async function runStep(
     if (!isRetryable(step.retryWhen ?? retryWhen, last)) break;
     const after = secondsLeft();
     if (after !== null && after <= 0) break;
+    const refused = await gate();
+    if (refused !== null) return { name: step.name, attempts, ...last, timeoutSeconds, retryRefused: refused };
   }
-  return { name: step.name, attempts, ...last, timeoutSeconds };
+  return { name: step.name, attempts, ...last, timeoutSeconds, retryRefused: null };
 }
 
-function describeFailure(workflow: ResolvedWorkflow, failed: StepReport): string {
+const allowEveryRetry: RetryGate = async () => null;
+
+function describeFailure(workflow: ResolvedWorkflow, failed: StepReport, retryRefused: string | null): string {
   const limit = failed.timeoutSeconds;
   const how = failed.timedOut ? `timed out after ${limit} s` : `exited with code ${failed.exitCode}`;
   const step = workflow.steps.find((s) => s.name === failed.name);
   const cut = failed.timedOut && workflow.timeoutSeconds !== null && limit !== (step?.timeoutSeconds ?? null);
   const why = cut ? ` (the workflow's timeout_seconds: ${workflow.timeoutSeconds} s)` : "";
-  const head = `workflow "${workflow.name}" failed: step "${failed.name}" ${how}${why} (${failed.attempts} attempt(s))`;
+  const refused = retryRefused === null ? "" : `; no retry: ${retryRefused}`;
+  const head = `workflow "${workflow.name}" failed: step "${failed.name}" ${how}${why} (${failed.attempts} attempt(s))${refused}`;
   const output = outputTail(failed);
   return output === "" ? head : `${head}\n${output}`;
 }
@@ -125,10 +138,12 @@ export async function runWorkflow(
   const started = clock();
   const limitMs = workflow.timeoutSeconds === null ? null : workflow.timeoutSeconds * 1000;
   const secondsLeft = () => (limitMs === null ? null : Math.max(0, Math.ceil((limitMs - (clock() - started)) / 1000)));
+  const gate = options.retryGate ?? allowEveryRetry;
   let attempt = 0;
   for (;;) {
     attempt += 1;
     const reports: StepReport[] = [];
+    let retryRefused: string | null = null;
     let failed: StepReport | undefined;
     for (const layer of workflow.layers) {
       if (secondsLeft() === 0) {
@@ -140,32 +155,50 @@ export async function runWorkflow(
         layer.map((name) => {
           const step = steps.get(name);
           if (!step) throw new Error(`workflow "${workflow.name}" has no step "${name}"`);
-          return runStep(step, executor, attempt, workflow.retryWhen, secondsLeft);
+          return runStep(step, executor, attempt, workflow.retryWhen, secondsLeft, gate);
         }),
       );
-      reports.push(...results);
-      failed = results.find((r) => r.exitCode !== 0);
+      for (const { retryRefused: refused, ...report } of results) {
+        reports.push(report);
+        retryRefused ??= refused;
+      }
+      failed = reports.find((r) => r.exitCode !== 0);
       if (failed) break;
     }
     const base = { attempts: attempt, steps: reports, output: collectOutput(reports) };
     if (!failed) {
-      return { ok: true, ...base, failedStep: null, exitCode: null, error: null, classification: null, retryAfter: null, durationMs: clock() - started };
+      return {
+        ok: true,
+        ...base,
+        failedStep: null,
+        exitCode: null,
+        error: null,
+        classification: null,
+        retryAfter: null,
+        durationMs: clock() - started,
+        retryRefused: null,
+      };
     }
     const delay = backoffDelayMs(workflow.retry, attempt, options.random);
     const left = secondsLeft();
-    const retry =
-      attempt <= workflow.retry.maxRetries && isRetryable(workflow.retryWhen, failed) && (left === null || left * 1000 > delay);
-    if (!retry) {
+    const wanted =
+      retryRefused === null &&
+      attempt <= workflow.retry.maxRetries &&
+      isRetryable(workflow.retryWhen, failed) &&
+      (left === null || left * 1000 > delay);
+    if (wanted) retryRefused = await gate();
+    if (!wanted || retryRefused !== null) {
       const step = steps.get(failed.name);
       return {
         ok: false,
         ...base,
         failedStep: failed.name,
         exitCode: failed.exitCode,
-        error: describeFailure(workflow, failed),
+        error: describeFailure(workflow, failed, retryRefused),
         classification: step ? classifyStepFailure(workflow, step, failed) : { counts: true, rule: `workflow "${workflow.name}" timeout_seconds` },
         retryAfter: requestedWait(workflow, failed.name, failed),
         durationMs: clock() - started,
+        retryRefused,
       };
     }
     await sleep(delay);

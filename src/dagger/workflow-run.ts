@@ -11,7 +11,7 @@ export class WorkflowRun {
   @func()
   breaker: string = "";
 
-  /** True when the workflow ran and every step succeeded. */
+  /** True when the workflow ran and every step succeeded; when a fallback ran instead, whether the fallback succeeded. */
   @func()
   success: boolean = false;
 
@@ -31,11 +31,11 @@ export class WorkflowRun {
   @func()
   durationMs: number = 0;
 
-  /** Standard output of the steps, in run order. */
+  /** Standard output of the steps, in run order; the fallback's when it ran instead. */
   @func()
   output: string = "";
 
-  /** Why the call failed or was refused; empty on success. */
+  /** Why the call failed or was refused (the fallback's failure when it ran instead); empty on success. */
   @func()
   error: string = "";
 
@@ -58,6 +58,22 @@ export class WorkflowRun {
   /** True when the breaker refused the call for a full concurrency limit (max_concurrent_calls), not for the service's health. */
   @func()
   rejectedByConcurrencyLimit: boolean = false;
+
+  /** True when the breaker refused the call because its rate limit (rate_limit) was used up for the period. */
+  @func()
+  rejectedByRateLimit: boolean = false;
+
+  /** Why a retry was not made because the breaker's fleet-wide retry budget (retry_budget) was spent; empty when none was refused. */
+  @func()
+  retryRefusedByBudget: string = "";
+
+  /** The workflow's fallback that ran instead, because the breaker refused the call or (fallback_on_failure) it failed; empty when none ran. */
+  @func()
+  fallbackWorkflow: string = "";
+
+  /** Why the fallback ran: the refusal's message or the failure's first line; empty when none ran. */
+  @func()
+  fallbackReason: string = "";
 
   /** Milliseconds this call waited for a concurrency slot before it was admitted or refused. */
   @func()

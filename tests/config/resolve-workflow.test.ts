@@ -240,7 +240,7 @@ describe("call argument validation", () => {
       "rate.yaml",
     );
     expect(() => resolveWorkflow(config, "w", { failureThreshold: 3 })).toThrow(
-      '--failure-threshold applies only to trip_policy "consecutive", but workflow "w" uses "failure_rate": change failure_rate_threshold in the config instead',
+      '--failure-threshold applies only to trip_policy "consecutive" or "failure_count", but workflow "w" uses "failure_rate": change failure_rate_threshold in the config instead',
     );
     expect(resolveWorkflow(config, "w", { resetTimeoutSeconds: 5 }).policy.resetTimeoutMs).toBe(5000);
   });
