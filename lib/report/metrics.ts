@@ -59,9 +59,29 @@ export function prometheusMetrics(states: BreakerState[], now: number): string {
     { name: "circuit_breaker_queue_wait_seconds_total", help: "Time admitted calls spent waiting for a concurrency slot.", type: "counter", samples: [] },
     { name: "circuit_breaker_queued_calls_total", help: "Admitted calls that waited for a concurrency slot.", type: "counter", samples: [] },
     { name: "circuit_breaker_would_have_rejected_total", help: "Calls observe mode let through that enforce mode would have refused.", type: "counter", samples: [] },
+    { name: "circuit_breaker_window_calls", help: "Outcomes in the trip window (failure_rate or failure_count breakers only).", type: "gauge", samples: [] },
+    { name: "circuit_breaker_window_failures", help: "Failures in the trip window (failure_rate or failure_count breakers only).", type: "gauge", samples: [] },
+    { name: "circuit_breaker_rate_limit_calls", help: "Calls admitted in the rate limit's current period (breakers with rate_limit only).", type: "gauge", samples: [] },
+    { name: "circuit_breaker_rate_limit", help: "rate_limit calls per period (breakers with rate_limit only).", type: "gauge", samples: [] },
+    { name: "circuit_breaker_rate_limit_refusals_total", help: "Calls refused because the rate limit's period was full; not failures.", type: "counter", samples: [] },
+    { name: "circuit_breaker_retries_total", help: "Retries the retry budget allowed (breakers with retry_budget only).", type: "counter", samples: [] },
+    { name: "circuit_breaker_retry_budget_refusals_total", help: "Retries not made because the fleet's retry budget was spent.", type: "counter", samples: [] },
+    { name: "circuit_breaker_retry_budget_remaining", help: "Retries the budget still allows in its window (breakers with retry_budget only).", type: "gauge", samples: [] },
+    { name: "circuit_breaker_fallbacks_total", help: "Refused or failed calls whose caller ran the workflow's fallback instead.", type: "counter", samples: [] },
   ];
   const [calls, rejections, probes, transitions, state, consecutive, inFlight, failedRounds, nextProbe, neutral, slots, limit, limitRefusals, waitSeconds, queued, wouldHave] =
     families as [Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family, Family];
+  const [windowCalls, windowFailures, rateCalls, rateLimit, rateRefusals, retries, retryRefusals, retryRemaining, fallbacks] = families.slice(16) as [
+    Family,
+    Family,
+    Family,
+    Family,
+    Family,
+    Family,
+    Family,
+    Family,
+    Family,
+  ];
   for (const stored of states) {
     const v = viewOf(stored, now);
     const breaker = v.name;
@@ -91,6 +111,21 @@ export function prometheusMetrics(states: BreakerState[], now: number): string {
     waitSeconds.samples.push({ labels: { breaker }, value: c.queueWaitMs / 1000 });
     queued.samples.push({ labels: { breaker }, value: c.queuedCalls });
     wouldHave.samples.push({ labels: { breaker }, value: c.wouldHaveRejected });
+    if (v.failures.kind !== "consecutive") {
+      windowCalls.samples.push({ labels: { breaker }, value: v.failures.calls });
+      windowFailures.samples.push({ labels: { breaker }, value: v.failures.failures });
+    }
+    if (v.rateLimit !== null) {
+      rateCalls.samples.push({ labels: { breaker }, value: v.rateLimit.used });
+      rateLimit.samples.push({ labels: { breaker }, value: v.rateLimit.max });
+    }
+    rateRefusals.samples.push({ labels: { breaker }, value: c.rateLimitRefusals });
+    retryRefusals.samples.push({ labels: { breaker }, value: c.retryBudgetRefusals });
+    if (v.retryBudget !== null) {
+      retries.samples.push({ labels: { breaker }, value: c.retries });
+      retryRemaining.samples.push({ labels: { breaker }, value: Math.max(0, v.retryBudget.allowance - v.retryBudget.used) });
+    }
+    fallbacks.samples.push({ labels: { breaker }, value: c.fallbacks });
     if (v.lastIgnored) neutral.samples.push({ labels: { breaker, rule: v.lastIgnored.rule ?? "ignored" }, value: v.lastIgnored.at / 1000 });
   }
   const lines: string[] = [];

@@ -31,6 +31,10 @@ export interface BreakerStatusJson {
   maxProbes: number;
   /** Concurrency slots held by running calls and the limit (max_concurrent_calls); null when there is no limit. */
   concurrency: BreakerView["concurrency"];
+  /** Calls admitted in the rate limit's period, the limit and when the next call can be admitted; null when there is no rate_limit. */
+  rateLimit: { used: number; max: number; periodSeconds: number; nextSlotAt: string } | null;
+  /** Retries made and allowed in the retry budget's window, from its first attempts; null when there is no retry_budget. */
+  retryBudget: { used: number; allowance: number; firstAttempts: number; windowSeconds: number } | null;
   /** enforce, or observe (nothing refused; counters.wouldHaveRejected counts what would have been). */
   mode: BreakerView["mode"];
   counters: BreakerView["counters"];
@@ -64,6 +68,19 @@ function toJson(view: BreakerView): BreakerStatusJson {
     probesInFlight: view.probesInFlight,
     maxProbes: view.maxProbes,
     concurrency: view.concurrency,
+    rateLimit:
+      view.rateLimit === null
+        ? null
+        : { used: view.rateLimit.used, max: view.rateLimit.max, periodSeconds: view.rateLimit.periodMs / 1000, nextSlotAt: new Date(view.rateLimit.nextSlotAt).toISOString() },
+    retryBudget:
+      view.retryBudget === null
+        ? null
+        : {
+            used: view.retryBudget.used,
+            allowance: view.retryBudget.allowance,
+            firstAttempts: view.retryBudget.firstAttempts,
+            windowSeconds: view.retryBudget.windowMs / 1000,
+          },
     mode: view.mode,
     counters: view.counters,
     lastTransition: view.lastTransition && { ...view.lastTransition, at: new Date(view.lastTransition.at).toISOString() },
@@ -105,7 +122,7 @@ export function statusTable(states: BreakerState[], problems: StateProblem[], no
     time(v.updatedAt, now),
   ]);
   const table = renderTable(["BREAKER", "STATE", "FAILURES", "LAST ERROR", "OPENED AT", "NEXT PROBE", "PROBES", "LAST USED"], rows);
-  const classified = states.flatMap((s, i) => [...outcomeNotes(s, now), ...controlNotes(views[i] as BreakerView)]);
+  const classified = states.flatMap((s, i) => [...outcomeNotes(s, now), ...controlNotes(views[i] as BreakerView, now)]);
   const notes = problems.map((p) => `! ${p.message}`);
   return [table, ...classified, ...notes].join("\n");
 }
@@ -121,8 +138,8 @@ function outcomeNotes(state: BreakerState, now: number): string[] {
   return notes;
 }
 
-/** The concurrency limit's use and observe mode's tally, when the breaker has them. */
-function controlNotes(v: BreakerView): string[] {
+/** The concurrency and rate limits' use, the retry budget, fallbacks and observe mode's tally, when the breaker has them. */
+function controlNotes(v: BreakerView, now: number): string[] {
   const notes: string[] = [];
   const c = v.counters;
   if (v.concurrency !== null) {
@@ -131,6 +148,18 @@ function controlNotes(v: BreakerView): string[] {
       `${v.name}: ${v.concurrency.inUse}/${v.concurrency.max} concurrency slots in use${waited}; ${c.limitRefusals} refused for the limit, ${c.expiredLeases} slot(s) freed at their deadline`,
     );
   }
+  if (v.rateLimit !== null) {
+    const r = v.rateLimit;
+    const next = r.used < r.max ? "a slot is free" : `next slot ${time(r.nextSlotAt, now)}`;
+    notes.push(`${v.name}: rate limit ${r.used}/${r.max} calls in the last ${r.periodMs / 1000} s, ${next}; ${c.rateLimitRefusals} refused for the limit`);
+  }
+  if (v.retryBudget !== null) {
+    const b = v.retryBudget;
+    notes.push(
+      `${v.name}: retry budget ${b.used}/${b.allowance} retries in the last ${b.windowMs / 1000} s (from ${b.firstAttempts} first attempts); ${c.retries} retried, ${c.retryBudgetRefusals} refused`,
+    );
+  }
+  if (c.fallbacks > 0) notes.push(`${v.name}: ${c.fallbacks} call(s) ran their fallback instead`);
   if (v.mode === "observe" || c.wouldHaveRejected > 0) {
     notes.push(`${v.name}: ${v.mode === "observe" ? "observe mode, nothing refused" : "enforcing now"}; ${c.wouldHaveRejected} call(s) would have been rejected`);
   }

@@ -2,7 +2,7 @@
 // core: the dashboard and rules checks and promtool's check of the exposition read them.
 import { DEFAULT_POLICY, type BreakerPolicy } from "../../lib/core/policy.js";
 import { initialState, type BreakerState } from "../../lib/core/state.js";
-import { acquire, advance, cancel, disable, record, trip } from "../../lib/core/transitions.js";
+import { acquire, advance, cancel, disable, record, spendRetry, trip } from "../../lib/core/transitions.js";
 
 const T0 = Date.UTC(2026, 11, 4, 12, 0, 0);
 const fail = { ok: false, durationMs: 1, exitCode: 1, error: "503" };
@@ -17,7 +17,8 @@ function admitted(state: BreakerState, policy: BreakerPolicy, now: number, id: s
 /**
  * Breakers that between them use every feature `metrics` reports on: each outcome, every
  * state, probes failed, in flight and expired, a neutral failure, a concurrency limit with
- * waits and refusals, observe mode, and a failure-rate trip.
+ * waits and refusals, observe mode, a failure-rate trip, a time window, a rate limit with a
+ * refusal, a retry budget with a refused retry, and a refusal that ran a fallback.
  */
 export function everyFeature(): { states: BreakerState[]; now: number } {
   const quick: BreakerPolicy = { ...DEFAULT_POLICY, trip: { kind: "consecutive", threshold: 1 }, resetTimeoutMs: 1_000, halfOpenTimeoutMs: 1_000 };
@@ -61,7 +62,24 @@ export function everyFeature(): { states: BreakerState[]; now: number } {
   let rated = initialState("rated", T0);
   a = admitted(rated, rate, T0, "r");
   rated = record(a.state, rate, T0, a.permit, fail).state;
+  // A failure count within ten minutes, and a rate limit of one call an hour that refused a second (which fell back).
+  const windowed: BreakerPolicy = {
+    ...DEFAULT_POLICY,
+    trip: { kind: "failures-in-time", threshold: 3, windowMs: 600_000 },
+    rateLimit: { calls: 1, periodMs: 3_600_000 },
+  };
+  let paced = initialState("paced", T0);
+  a = admitted(paced, windowed, T0, "t1");
+  paced = record(a.state, windowed, T0, a.permit, fail).state;
+  paced = acquire(paced, windowed, T0, "t2", { fallback: true }).state;
+  // A retry budget: one retry allowed, the next refused.
+  const budgeted: BreakerPolicy = { ...DEFAULT_POLICY, retryBudget: { ratio: 0, minPerMinute: 1, windowMs: 60_000 } };
+  let retrying = initialState("retrying", T0);
+  a = admitted(retrying, budgeted, T0, "b1");
+  retrying = spendRetry(a.state, budgeted, T0).state;
+  retrying = spendRetry(retrying, budgeted, T0).state;
+  retrying = record(retrying, budgeted, T0, a.permit, fail).state;
   const forced = trip(initialState("forced", T0), DEFAULT_POLICY, T0, null);
   const off = disable(initialState("off", T0), DEFAULT_POLICY, T0);
-  return { states: [probing, mixed, slots, watched, rated, forced, off, initialState("idle", T0)], now: t };
+  return { states: [probing, mixed, slots, watched, rated, paced, retrying, forced, off, initialState("idle", T0)], now: t };
 }
