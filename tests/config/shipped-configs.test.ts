@@ -45,6 +45,9 @@ describe("config/dagger.yaml", () => {
       "smoke-staging",
       "release-staging",
       "push-image",
+      "fetch-dependencies",
+      "deploy-preview",
+      "serve-last-preview",
     ]);
   });
 
@@ -75,6 +78,16 @@ describe("config/dagger.yaml", () => {
     expect(deploy.breakerName).toBe("staging-api");
     expect(smoke.breakerName).toBe("staging-api");
     expect(smoke.policy).toEqual(deploy.policy);
+  });
+
+  it("shows a fleet-wide retry budget with a failure count window, and a fallback behind a rate limit", () => {
+    const fetch = resolveWorkflow(config, "fetch-dependencies");
+    expect(fetch.policy.retryBudget).toEqual({ ratio: 0.2, minPerMinute: 6, windowMs: 60_000 });
+    expect(fetch.policy.trip).toEqual({ kind: "failures-in-time", threshold: 5, windowMs: 600_000 });
+    const preview = resolveWorkflow(config, "deploy-preview");
+    expect(preview.fallback).toEqual({ workflow: "serve-last-preview", onFailure: false });
+    expect(preview.policy.rateLimit).toEqual({ calls: 30, periodMs: 3_600_000 });
+    expect(resolveWorkflow(config, "serve-last-preview").breakerName).toBe("serve-last-preview");
   });
 
   it("makes flaky-demo fail unless SERVICE_UP=true", () => {
