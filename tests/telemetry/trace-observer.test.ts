@@ -5,6 +5,10 @@ import { DEFAULT_POLICY } from "../../lib/core/policy.js";
 import { runProtected, type CallResult } from "../../lib/protection/run-protected.js";
 import { MemoryStateStore } from "../../lib/store/memory-store.js";
 import { TraceObserver } from "../../lib/telemetry/trace-observer.js";
+import { parseConfig } from "../../lib/config/parse-config.js";
+import { resolveWorkflow, type ResolvedStep } from "../../lib/config/resolve-workflow.js";
+import { executeWorkflow } from "../../lib/service/execute-workflow.js";
+import type { StepRun } from "../../lib/workflow/run-workflow.js";
 
 const exporter = new InMemorySpanExporter();
 trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
@@ -103,5 +107,36 @@ describe("breaker decisions in traces", () => {
     await call();
     const observed = exporter.getFinishedSpans().find((s) => s.name === "circuit breaker new-threshold: would have rejected (observe mode)");
     expect(observed?.attributes).toMatchObject({ "circuit_breaker.decision": "would_have_rejected", "circuit_breaker.would_have_rejected": "is open" });
+  });
+
+  it("shows a rate-limit refusal, each retry the budget allowed or refused, and the fallback run instead", async () => {
+    exporter.reset();
+    const config = parseConfig(
+      [
+        "workflows:",
+        "  push:",
+        "    fallback: cached",
+        "    retry: { max_retries: 2, backoff_factor: 0 }",
+        "    circuit_breaker: { rate_limit: { calls: 1, period_seconds: 60 }, retry_budget: { ratio: 0, min_retries_per_minute: 1 } }",
+        "    steps: [{ name: push, image: alpine, command: [push] }]",
+        "  cached:",
+        "    steps: [{ name: cached, image: alpine, command: [cached] }]",
+      ].join("\n"),
+      "dagger.yaml",
+    );
+    const store = new MemoryStateStore(() => Date.UTC(2026, 11, 4, 13, 0, 0));
+    const steps = { run: async (step: ResolvedStep): Promise<StepRun> => ({ exitCode: step.name === "push" ? 1 : 0, stdout: "", stderr: "", durationMs: 1, timedOut: false }) };
+    const fallback = { workflow: resolveWorkflow(config, "cached"), onFailure: false, alert: null };
+    for (let i = 0; i < 2; i++) await executeWorkflow(store, resolveWorkflow(config, "push"), steps, { fallback }, new TraceObserver());
+    const spans = exporter.getFinishedSpans();
+    const names = spans.map((s) => s.name);
+    expect(names).toContain("circuit breaker push: retry allowed (1/1)");
+    const refusedRetry = spans.find((s) => s.name === "circuit breaker push: retry refused, budget spent (1/1)");
+    expect(refusedRetry?.attributes).toMatchObject({ "circuit_breaker.retry": "refused_budget_spent", "circuit_breaker.retry_budget_allowance": 1 });
+    const limited = spans.find((s) => s.name === "circuit breaker push: rejected (rate limit 1)");
+    expect(limited?.attributes).toMatchObject({ "circuit_breaker.decision": "rejected_rate_limit", "circuit_breaker.rate_limit_used": 1, "circuit_breaker.rate_limit_calls": 1 });
+    const fellBack = spans.filter((s) => s.name === "circuit breaker push: fallback cached");
+    expect(fellBack).toHaveLength(2);
+    expect(String(fellBack[1]?.attributes["circuit_breaker.fallback_reason"])).toMatch(/^circuit breaker "push" has admitted its 1 call\(s\) per 60 s \(rate_limit\)/);
   });
 });
