@@ -95,6 +95,12 @@ async function expectFailOpen(store: RedisStateStore, held: Permit): Promise<voi
   const dropped = await timed(store.apply({ op: "record", breaker: "deploy", policy: DEFAULT_POLICY, permit: held, outcome: { ok: true, durationMs: 1 } }));
   expect(dropped.error).toBeUndefined();
   expect(dropped.value?.warnings?.[0]).toContain("was not stored");
+  // A retry budget that cannot be asked lets the retry run, saying so.
+  const budget = { ...DEFAULT_POLICY, retryBudget: { ratio: 0, minPerMinute: 0, windowMs: 60_000 } };
+  const retry = await timed(store.apply({ op: "retry", breaker: "deploy", policy: budget }));
+  expect(retry.error).toBeUndefined();
+  expect(retry.value?.retry?.allowed).toBe(true);
+  expect(retry.value?.warnings?.[0]).toMatch(/the retry budget was NOT consulted: Redis at .* \(failure policy: fail-open\)/);
   // Operators' actions and reads never pretend to have happened.
   await expect(store.apply({ op: "reset", breaker: "deploy", policy: null })).rejects.toBeInstanceOf(RedisUnavailableError);
   await expect(store.apply({ op: "read", breakers: null })).rejects.toBeInstanceOf(RedisUnavailableError);
@@ -124,7 +130,7 @@ describe("Redis killed mid-test", () => {
     await expectFailClosed(closed);
     await expectFailOpen(open, held);
     expect(closed.stats().unavailable).toBeGreaterThan(0);
-    expect(open.stats().failedOpen).toBe(2);
+    expect(open.stats().failedOpen).toBe(3);
 
     expect(await server.launch()).toBe(true);
     expect((await recovers(closed)).warnings).toBeUndefined();

@@ -93,6 +93,15 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(state.status).toBe("closed");
       });
 
+      it("keeps the rate limit's and retry budget's buckets across requests: a retry op spends the budget, a full period refuses", async () => {
+        const fleet = policy({ rateLimit: { calls: 1, periodMs: 3_600_000 }, retryBudget: { ratio: 0, minPerMinute: 1, windowMs: 60_000 } });
+        expect((await acquire("registry", fleet)).decision?.admitted).toBe(true);
+        expect((await acquire("registry", fleet)).decision).toMatchObject({ admitted: false, rateLimit: { used: 1, max: 1 } });
+        expect((await store.apply({ op: "retry", breaker: "registry", policy: fleet })).retry).toMatchObject({ allowed: true, used: 1, allowance: 1 });
+        expect((await store.apply({ op: "retry", breaker: "registry", policy: fleet })).retry).toMatchObject({ allowed: false });
+        expect((await stateOf("registry")).counters).toMatchObject({ admitted: 1, rateLimitRefusals: 1, retries: 1, retryBudgetRefusals: 1 });
+      });
+
       it("cancel gives the permit back uncounted", async () => {
         const p = await permit("deploy");
         const response = await store.apply({ op: "cancel", breaker: "deploy", policy: DEFAULT_POLICY, permit: p });
