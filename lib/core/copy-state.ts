@@ -1,5 +1,4 @@
 import type { BreakerPolicy, TripPolicy } from "./policy.js";
-import { copyBuckets } from "./time-buckets.js";
 import type { BreakerState, LastError, Permit, Transition } from "./state.js";
 
 /**
@@ -19,9 +18,9 @@ export function copyState(state: BreakerState): BreakerState {
     since: state.since,
     consecutiveFailures: state.consecutiveFailures,
     window: state.window.slice(),
-    outcomeBuckets: copyBuckets(state.outcomeBuckets),
-    admissionBuckets: copyBuckets(state.admissionBuckets),
-    retryBuckets: copyBuckets(state.retryBuckets),
+    outcomeBuckets: state.outcomeBuckets.map((b) => ({ start: b.start, calls: b.calls, failures: b.failures })),
+    admissionBuckets: state.admissionBuckets.map((b) => ({ start: b.start, calls: b.calls })),
+    retryBuckets: state.retryBuckets.map((b) => ({ start: b.start, firsts: b.firsts, retries: b.retries })),
     clockAt: state.clockAt,
     openUntil: state.openUntil,
     reopenCount: state.reopenCount,
