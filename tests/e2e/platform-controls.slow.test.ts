@@ -245,5 +245,25 @@ describe("platform controls through the CLI stand-in", () => {
       expect(status.breakers[0]).toMatchObject({ state: "open" });
       expect(status.breakers[0]?.counters).toMatchObject({ admitted: 3, successes: 1, failures: 2 });
     });
+
+    it("runs the shipped config's retry-budget and fallback examples with its alpine images", async () => {
+      const shipped = (workflow: string, ...params: string[]) =>
+        engine.call("execute", "--workflow", workflow, "--config", "config/dagger.yaml", ...params.flatMap((p) => ["--params", p]));
+      const fetched = await shipped("fetch-dependencies");
+      expect(fetched.code, fetched.stderr).toBe(0);
+      expect(fetched.stdout).toBe("fetched 42 packages\n");
+      // Three retries (1 + 2 + 4 s of backoff), all within the budget's floor of 6 a minute.
+      const down = await shipped("fetch-dependencies", "MIRROR_UP=false");
+      expect(down.code).not.toBe(0);
+      expect(down.stderr).toContain("fetch from mirror: connection refused");
+      expect((await engine.status("fetch-dependencies")).breakers[0]?.counters).toMatchObject({ admitted: 2, failures: 1, retries: 3, retryBudgetRefusals: 0 });
+
+      for (let i = 0; i < 3; i++) expect((await shipped("deploy-preview", "PREVIEW_UP=false")).code).not.toBe(0);
+      const served = await shipped("deploy-preview", "PREVIEW_UP=false");
+      expect(served.code, served.stderr).toBe(0);
+      const [url, because] = served.stdout.trim().split("\n");
+      expect(url).toBe("serving the last good preview: https://preview.example.com/demo-1.4.1");
+      expect(because).toMatch(/^because breaker deploy-preview is open \(retry at \d{4}-[\d-]+T[\d:.]+Z\): circuit breaker "deploy-preview" is open, so workflow "deploy-preview" was not run\./);
+    });
   });
 });
