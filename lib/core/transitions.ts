@@ -250,23 +250,16 @@ export function acquire(
   state.updatedAt = now;
   const observing = policy.mode === "observe";
   const byStatus = statusRefusal(state, policy);
-  if (options.fallback === true && !observing && (byStatus ?? limitRefusal(state, policy) ?? rateRefusal(state, policy, now)) !== null) {
-    state.counters.fallbacks += 1;
-  }
-  if (byStatus !== null && !observing) {
-    state.counters.rejections += 1;
-    return { state, decision: { admitted: false, ...byStatus } };
-  }
+  const refuse = (refusal: Refusal, counter: "rejections" | "limitRefusals" | "rateLimitRefusals") => {
+    state.counters[counter] += 1;
+    if (options.fallback === true) state.counters.fallbacks += 1;
+    return { state, decision: { admitted: false as const, ...refusal } };
+  };
+  if (byStatus !== null && !observing) return refuse(byStatus, "rejections");
   const byLimit = limitRefusal(state, policy);
-  if (byLimit !== null && !observing) {
-    state.counters.limitRefusals += 1;
-    return { state, decision: { admitted: false, ...byLimit } };
-  }
+  if (byLimit !== null && !observing) return refuse(byLimit, "limitRefusals");
   const byRate = rateRefusal(state, policy, now);
-  if (byRate !== null && !observing) {
-    state.counters.rateLimitRefusals += 1;
-    return { state, decision: { admitted: false, ...byRate } };
-  }
+  if (byRate !== null && !observing) return refuse(byRate, "rateLimitRefusals");
   const probe = byStatus === null && state.status === "half-open";
   const leased = policy.maxConcurrentCalls !== null && byLimit === null;
   const expected = Math.max(0, options.expectedDurationMs ?? 0);
