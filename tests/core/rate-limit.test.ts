@@ -72,6 +72,7 @@ describe("rate_limit", () => {
     b.acquire(true);
     b.acquire(true);
     b.acquire(false);
-    expect(b.state.counters).toMatchObject({ fallbacks: 1, rateLimitRefusals: 2 });
+    b.acquire(false);
+    expect(b.state.counters).toMatchObject({ fallbacks: 1, rateLimitRefusals: 3 });
   });
 });
