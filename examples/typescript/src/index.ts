@@ -103,7 +103,9 @@ export class Examples {
   /**
    * Fall back to another workflow when a breaker is open: `run` reports a refusal in its
    * `rejected` field instead of failing, so the caller can do something else (here, run the
-   * fallback workflow) while the primary's breaker is open.
+   * fallback workflow) while the primary's breaker is open. When the fallback is always the same
+   * workflow, the config can say so instead (`fallback:` on the workflow, as deploy-preview does):
+   * `execute` then returns the fallback's output, and `run` names it in `fallbackWorkflow`.
    */
   @func({ cache: "never" })
   async circuitBreakerRun_fallback(
