@@ -113,7 +113,8 @@ export class CircuitBreaker {
    *
    * Fails fast, running nothing, while the breaker is open, with a message naming the
    * breaker, its failures and when the next probe is allowed. When the workflow fails, the
-   * error names the failing step, its exit code and the tail of its output.
+   * error names the failing step, its exit code and the tail of its output. A workflow with a
+   * `fallback:` in the config returns the fallback's output instead of a refusal, with a warning.
    */
   @func({ cache: "never" })
   async execute(
