@@ -73,7 +73,8 @@ export async function executeWorkflow(
   const reason = plan === null ? null : fallbackReason(primary, plan);
   if (plan === null || reason === null) return primary;
   const status = primary.view?.status ?? "unprotected";
-  observer.observe({ kind: "fallback", breaker: workflow.breakerName, status: primary.view?.status ?? "closed", workflow: plan.workflow.name, reason });
+  // An unprotected workflow has no breaker state to report the fallback against.
+  if (primary.view !== null) observer.observe({ kind: "fallback", breaker: workflow.breakerName, status: primary.view.status, workflow: plan.workflow.name, reason });
   const env = {
     CIRCUIT_BREAKER_FALLBACK_REASON: reason,
     CIRCUIT_BREAKER_NAME: workflow.breakerName,

@@ -117,6 +117,17 @@ describe("fallback", () => {
     expect(counters(w, "deploy-from-cache")).toMatchObject({ admitted: 1, successes: 1 });
   });
 
+  it("runs after an unprotected workflow's failure too, telling the fallback it was unprotected", async () => {
+    const w = world();
+    const steps = new Steps(new Set(["deploy"]));
+    const events: string[] = [];
+    const unprotected = { ...resolved("deploy-or-cache"), useCircuitBreaker: false };
+    const outcome = await executeWorkflow(w.store, unprotected, steps, { ...w.opts, fallback: planFor("deploy-or-cache") }, { observe: (e) => events.push(e.kind) });
+    expect(outcome.fallback?.outcome.result?.ok).toBe(true);
+    expect(steps.runs.at(-1)?.env).toMatchObject({ CIRCUIT_BREAKER_STATE: "unprotected", CIRCUIT_BREAKER_RETRY_AT: "" });
+    expect(events).not.toContain("fallback");
+  });
+
   it("runs on failure only with fallback_on_failure, and a failing fallback counts against its own breaker only", async () => {
     const w = world();
     const steps = new Steps(new Set(["deploy", "cached"]));
