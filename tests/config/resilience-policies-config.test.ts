@@ -1,19 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig } from "../../lib/config/index.js";
+import { parseConfig } from "../../lib/config/index.js";
 import { resolveWorkflow } from "../../lib/config/resolve-workflow.js";
+import { configErrorLine } from "../helpers/config-error-line.js";
 
 const FILE = "config/dagger.yaml";
 const STEP = "{ name: a, image: alpine:3.20, command: [echo, hi] }";
 
-function firstLine(text: string): string {
-  try {
-    parseConfig(text, FILE);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message.split("\n")[0] ?? "";
-    throw error;
-  }
-  throw new Error("expected a ConfigError");
-}
+const firstLine = (text: string): string => configErrorLine(text, FILE);
 
 const workflowWith = (settings: string) => `workflows:\n  a:\n    circuit_breaker: ${settings}\n    steps: [${STEP}]\n`;
 
