@@ -144,6 +144,11 @@ export function resolveWorkflow(
   };
 }
 
+/** The workflow with `env` added to every step's env, winning over it: what an alert or a fallback is told. */
+export function withStepEnv(workflow: ResolvedWorkflow, env: Record<string, string>): ResolvedWorkflow {
+  return { ...workflow, steps: workflow.steps.map((step) => ({ ...step, env: { ...step.env, ...env } })) };
+}
+
 function resolveStep(step: StepConfig, workflowEnv: Record<string, string>): ResolvedStep {
   return {
     name: step.name,

@@ -29,10 +29,15 @@ export function shiftForClock<K extends string>(buckets: Bucket<K>[], clockAt: n
   for (const bucket of buckets) bucket.start += by;
 }
 
+/** Buckets that started after this are still in the window at `now`: some of their counts are younger than `windowMs`. */
+function windowOpensAfter(windowMs: number, now: number): number {
+  return now - windowMs - bucketWidthMs(windowMs);
+}
+
 /** The buckets still inside the window at `now`, oldest first. */
 export function inWindow<K extends string>(buckets: Bucket<K>[], windowMs: number, now: number): Bucket<K>[] {
-  const width = bucketWidthMs(windowMs);
-  return buckets.filter((b) => b.start + width > now - windowMs);
+  const after = windowOpensAfter(windowMs, now);
+  return buckets.filter((b) => b.start > after);
 }
 
 /** Adds to the newest bucket, or starts one at `now` once the newest is a full width old; drops buckets that left the window. */
@@ -55,9 +60,9 @@ export function addCounts<K extends string>(
 
 /** The sum of one count over the buckets in the window. */
 export function total<K extends string>(buckets: Bucket<K>[], windowMs: number, now: number, key: K): number {
-  const from = now - windowMs - bucketWidthMs(windowMs);
+  const after = windowOpensAfter(windowMs, now);
   let sum = 0;
-  for (const bucket of buckets) if (bucket.start > from) sum += bucket[key];
+  for (const bucket of buckets) if (bucket.start > after) sum += bucket[key];
   return sum;
 }
 

@@ -1,8 +1,9 @@
 import { classify, type CallOutcome, type RequestedWait } from "./outcome.js";
-import { describeTrip, openDurationMs, retryAllowance, type BreakerPolicy } from "./policy.js";
+import { describeTrip, openDurationMs, type BreakerPolicy } from "./policy.js";
 import { copyState as clone } from "./copy-state.js";
 import type { BreakerState, Permit, Status } from "./state.js";
-import { addCounts, belowAt, shiftForClock, total } from "./time-buckets.js";
+import { addCounts, shiftForClock } from "./time-buckets.js";
+import { rateLimitUse, retryBudgetUse, windowCounts } from "./window-use.js";
 
 /**
  * The breaker's state machine. Every function is pure: it takes a state, the policy and the
@@ -223,11 +224,11 @@ function limitRefusal(state: BreakerState, policy: BreakerPolicy): Refusal | nul
 function rateRefusal(state: BreakerState, policy: BreakerPolicy, now: number): Refusal | null {
   const limit = policy.rateLimit;
   if (limit === null) return null;
-  const used = total(state.admissionBuckets, limit.periodMs, now, "calls");
+  const { used, nextSlotAt } = rateLimitUse(state, limit, now);
   if (used < limit.calls) return null;
   return {
     reason: `has admitted its ${limit.calls} call(s) per ${Math.round(limit.periodMs / 1000)} s (rate_limit)`,
-    retryAt: belowAt(state.admissionBuckets, limit.periodMs, now, "calls", limit.calls),
+    retryAt: nextSlotAt,
     rateLimit: { used, max: limit.calls, periodMs: limit.periodMs },
   };
 }
@@ -305,15 +306,15 @@ function tripReason(state: BreakerState, policy: BreakerPolicy, now: number): st
         : null;
     }
     case "time-failure-rate": {
-      const calls = total(state.outcomeBuckets, trip.windowMs, now, "calls");
+      const { calls, failures } = windowCounts(state, trip.windowMs, now);
       if (calls < trip.minimumCalls) return null;
-      const rate = total(state.outcomeBuckets, trip.windowMs, now, "failures") / calls;
+      const rate = failures / calls;
       return rate >= trip.rate
         ? `failure rate ${Math.round(rate * 100)}% over the ${calls} calls of the last ${Math.round(trip.windowMs / 1000)} s reached ${Math.round(trip.rate * 100)}%`
         : null;
     }
     case "failures-in-time": {
-      const failures = total(state.outcomeBuckets, trip.windowMs, now, "failures");
+      const { failures } = windowCounts(state, trip.windowMs, now);
       return failures >= trip.threshold ? `${failures} failures within ${Math.round(trip.windowMs / 1000)} s reached ${trip.threshold}` : null;
     }
   }
@@ -422,9 +423,7 @@ export function spendRetry(input: BreakerState, policy: BreakerPolicy, now: numb
     state.counters.retries += 1;
     return { state, retry: { allowed: true, used: 0, allowance: Infinity, firstAttempts: 0, windowMs: 0 } };
   }
-  const firstAttempts = total(state.retryBuckets, budget.windowMs, now, "firsts");
-  const used = total(state.retryBuckets, budget.windowMs, now, "retries");
-  const allowance = retryAllowance(budget, firstAttempts);
+  const { used, firstAttempts, allowance } = retryBudgetUse(state, budget, now);
   const allowed = used < allowance;
   if (allowed) {
     state.retryBuckets = addCounts(state.retryBuckets, budget.windowMs, now, { firsts: 0, retries: 1 });

@@ -1,5 +1,5 @@
-import { DEFAULT_POLICY, retryAllowance, type BreakerMode, type BreakerPolicy, type TripPolicy } from "./policy.js";
-import { belowAt, total } from "./time-buckets.js";
+import { DEFAULT_POLICY, type BreakerMode, type BreakerPolicy, type TripPolicy } from "./policy.js";
+import { rateLimitUse, retryBudgetUse, windowCounts } from "./window-use.js";
 import type { BreakerState, Counters, LastError, Status, Transition } from "./state.js";
 import { advance, type Decision } from "./transitions.js";
 
@@ -65,24 +65,8 @@ export function viewOf(stored: BreakerState, now: number, policy?: BreakerPolicy
     maxProbes: used.halfOpenMaxProbes,
     failedProbeRounds: state.reopenCount,
     concurrency: used.maxConcurrentCalls === null ? null : { inUse: state.leases.length, max: used.maxConcurrentCalls },
-    rateLimit:
-      rate === null
-        ? null
-        : {
-            used: total(state.admissionBuckets, rate.periodMs, now, "calls"),
-            max: rate.calls,
-            periodMs: rate.periodMs,
-            nextSlotAt: belowAt(state.admissionBuckets, rate.periodMs, now, "calls", rate.calls),
-          },
-    retryBudget:
-      budget === null
-        ? null
-        : {
-            used: total(state.retryBuckets, budget.windowMs, now, "retries"),
-            allowance: retryAllowance(budget, total(state.retryBuckets, budget.windowMs, now, "firsts")),
-            firstAttempts: total(state.retryBuckets, budget.windowMs, now, "firsts"),
-            windowMs: budget.windowMs,
-          },
+    rateLimit: rate === null ? null : { ...rateLimitUse(state, rate, now), max: rate.calls, periodMs: rate.periodMs },
+    retryBudget: budget === null ? null : { ...retryBudgetUse(state, budget, now), windowMs: budget.windowMs },
     mode: used.mode,
     counters: state.counters,
     lastTransition: state.history.at(-1) ?? null,
@@ -101,14 +85,12 @@ function failuresOf(state: BreakerState, trip: TripPolicy, now: number): Breaker
       return { kind: "failure-rate", failures: failed, calls, rate: calls === 0 ? 0 : failed / calls, threshold, windowSize, minimumCalls };
     }
     case "time-failure-rate": {
-      const calls = total(state.outcomeBuckets, trip.windowMs, now, "calls");
-      const failures = total(state.outcomeBuckets, trip.windowMs, now, "failures");
+      const { calls, failures } = windowCounts(state, trip.windowMs, now);
       const { rate: threshold, windowMs, minimumCalls } = trip;
       return { kind: "time-failure-rate", failures, calls, rate: calls === 0 ? 0 : failures / calls, threshold, windowMs, minimumCalls };
     }
     case "failures-in-time": {
-      const calls = total(state.outcomeBuckets, trip.windowMs, now, "calls");
-      const failures = total(state.outcomeBuckets, trip.windowMs, now, "failures");
+      const { calls, failures } = windowCounts(state, trip.windowMs, now);
       return { kind: "failures-in-time", failures, calls, threshold: trip.threshold, windowMs: trip.windowMs };
     }
   }

@@ -1,4 +1,4 @@
-import type { ResolvedWorkflow } from "../config/resolve-workflow.js";
+import { withStepEnv, type ResolvedWorkflow } from "../config/resolve-workflow.js";
 import type { BreakerView } from "../core/view.js";
 import { BreakerOpenError } from "../protection/errors.js";
 import { observeAll, silentObserver, type BreakerObserver } from "../protection/observer.js";
@@ -81,8 +81,7 @@ export async function executeWorkflow(
     CIRCUIT_BREAKER_STATE: status,
     CIRCUIT_BREAKER_RETRY_AT: primary.rejection?.retryAt == null ? "" : new Date(primary.rejection.retryAt).toISOString(),
   };
-  const told: ResolvedWorkflow = { ...plan.workflow, steps: plan.workflow.steps.map((step) => ({ ...step, env: { ...step.env, ...env } })) };
-  const outcome = await executeWorkflow(store, told, executor, { ...options, alert: plan.alert, fallback: null }, observer);
+  const outcome = await executeWorkflow(store, withStepEnv(plan.workflow, env), executor, { ...options, alert: plan.alert, fallback: null }, observer);
   const warning = `fallback workflow "${plan.workflow.name}" ran instead of "${workflow.name}": ${reason.split("\n")[0]}`;
   return { ...primary, fallback: { workflow: plan.workflow.name, reason, outcome }, warnings: [...primary.warnings, warning, ...outcome.warnings] };
 }

@@ -1,4 +1,4 @@
-import type { ResolvedWorkflow } from "../config/resolve-workflow.js";
+import { withStepEnv, type ResolvedWorkflow } from "../config/resolve-workflow.js";
 import type { LastError, Status, Transition } from "../core/state.js";
 import type { BreakerEvent, BreakerObserver } from "../protection/observer.js";
 import { runWorkflow, type RunOptions, type StepExecutor } from "../workflow/run-workflow.js";
@@ -62,7 +62,7 @@ export async function sendAlerts(
   const warnings: string[] = [];
   for (const one of made) {
     const env = alertEnv(one, ownError);
-    const told: ResolvedWorkflow = { ...alert, steps: alert.steps.map((step) => ({ ...step, env: { ...step.env, ...env } })) };
+    const told = withStepEnv(alert, env);
     const what = `alert workflow "${alert.name}" for breaker "${one.breaker}" (${one.transition.from} -> ${one.transition.to})`;
     try {
       const result = await runWorkflow(told, executor, options);
